@@ -1,0 +1,53 @@
+// buildApp(deps): the relay as a Fastify instance, with no globals, so tests build it against the
+// simulator and main.ts builds it against whatever config says.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { loggerOptions } from './http/logging.js';
+import { registerSystemRoutes } from './routes/system.js';
+import type { UpstreamClients } from './upstream/types.js';
+
+export interface AppDeps {
+  config: Config;
+  upstream: UpstreamClients;
+  clock?: Clock;
+  /** A pino logger to use instead of building one from config (tests capture logs this way). */
+  logger?: Logger;
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The relay's Fastify instance type: zod schemas on every route. */
+export type RelayApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export async function buildApp(deps: AppDeps): Promise<RelayApp> {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: loggerOptions(config.logLevel) }),
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    // Callers may bring their own correlation id; otherwise we mint one. It is sent upstream as
+    // x-ms-client-request-id and returned as x-correlation-id.
+    genReqId: (req) => {
+      const given = req.headers['x-correlation-id'];
+      return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    },
+    forceCloseConnections: true,
+  }).withTypeProvider<ZodTypeProvider>() as RelayApp;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-correlation-id', request.id);
+  });
+  registerErrorHandler(app);
+
+  await registerSystemRoutes(app, { ...deps, clock });
+  return app;
+}

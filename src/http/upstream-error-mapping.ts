@@ -1,0 +1,41 @@
+// What an upstream failure means to the relay's caller. Throttling and upstream outages keep
+// their retryable statuses (429/502/503/504) so the flow engine's retry policy works; an
+// upstream 4xx becomes a 4xx that says what upstream said.
+import { UpstreamError } from '../upstream/errors.js';
+import { RelayError } from './errors.js';
+
+const SURFACE_NAME = { ppapi: 'Power Platform API', bap: 'Power Platform admin API (BAP)', entra: 'Entra ID' } as const;
+
+export function relayErrorFromUpstream(err: UpstreamError): RelayError {
+  const d = err.details;
+  const where = SURFACE_NAME[err.surface];
+  const said = d.upstreamMessage ? ` It said: "${d.upstreamMessage}"` : '';
+  const corr = d.correlationId ? ` (upstream correlation id ${d.correlationId})` : '';
+  const extra = { upstreamStatus: d.status, details: d.extra, retryAfter: d.retryAfterSeconds };
+  switch (err.kind) {
+    case 'token':
+      return new RelayError(502, 'UpstreamTokenUnavailable', `${err.message}${corr}`, extra);
+    case 'network':
+    case 'timeout':
+    case 'deadline':
+      return new RelayError(504, 'UpstreamUnavailable', `${err.message}${corr}`, { ...extra, retryAfter: d.retryAfterSeconds ?? 30 });
+    default:
+      break;
+  }
+  const status = d.status ?? 502;
+  if (status === 429)
+    return new RelayError(429, 'UpstreamThrottled', `${where} is throttling requests; retry after ${d.retryAfterSeconds ?? 30} seconds.${said}`, {
+      ...extra,
+      retryAfter: d.retryAfterSeconds ?? 30,
+    });
+  if (status === 401)
+    return new RelayError(502, 'UpstreamUnauthorized', `${where} refused the relay's token.${said}${corr}`, extra);
+  if (status === 403) return new RelayError(403, d.code === 'NotRegisteredAsManagementApp' ? d.code : 'UpstreamForbidden', `${err.message}${corr}`, extra);
+  if (status === 404) return new RelayError(404, 'UpstreamNotFound', `${err.message}${corr}`, extra);
+  if (status === 409) return new RelayError(409, 'UpstreamConflict', `${err.message}${corr}`, extra);
+  if (status >= 400 && status < 500) return new RelayError(status === 400 ? 400 : 422, d.code ?? 'UpstreamRejected', `${err.message}${corr}`, extra);
+  return new RelayError(status === 504 ? 504 : 503, 'UpstreamUnavailable', `${where} is failing (HTTP ${status}); retry later.${said}${corr}`, {
+    ...extra,
+    retryAfter: d.retryAfterSeconds ?? 30,
+  });
+}
