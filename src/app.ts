@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
-import type { Config } from './config.js';
+import { type Config, PERMISSIONS } from './config.js';
+import './http/caller.js';
 import { registerErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -48,6 +49,16 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   });
   registerErrorHandler(app);
 
+  // --- auth: replaced by src/http/auth.ts (issue 6). Until then every caller is anonymous with
+  // every permission, which config only allows with the simulator on loopback.
+  app.decorateRequest('caller');
+  app.addHook('onRequest', async (request) => {
+    request.caller = { kind: 'anonymous', id: 'anonymous', name: 'anonymous', permissions: new Set(PERMISSIONS) };
+  });
+  // --- end auth
+
   await registerSystemRoutes(app, { ...deps, clock });
+  // --- routes: each area registers itself here (packages, operations, isolation, docs)
+  // --- end routes
   return app;
 }
