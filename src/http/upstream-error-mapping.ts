@@ -1,7 +1,7 @@
 // What an upstream failure means to the relay's caller. Throttling and upstream outages keep
 // their retryable statuses (429/502/503/504) so the flow engine's retry policy works; an
 // upstream 4xx becomes a 4xx that says what upstream said.
-import { UpstreamError } from '../upstream/errors.js';
+import type { UpstreamError } from '../upstream/errors.js';
 import { RelayError } from './errors.js';
 
 const SURFACE_NAME = { ppapi: 'Power Platform API', bap: 'Power Platform admin API (BAP)', entra: 'Entra ID' } as const;
