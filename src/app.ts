@@ -6,9 +6,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
-import { type Config, PERMISSIONS } from './config.js';
+import type { Config } from './config.js';
 import './http/caller.js';
 import { registerErrorHandler } from './http/error-handler.js';
+import { registerAuth } from './http/auth.js';
+import { RelayMetrics, registerMetrics } from './http/metrics.js';
+import { registerRateLimit } from './http/rate-limit.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
+import { registerShutdown } from './http/shutdown.js';
 import { loggerOptions } from './http/logging.js';
 import { registerSystemRoutes } from './routes/system.js';
 import type { UpstreamClients } from './upstream/types.js';
@@ -19,6 +24,8 @@ export interface AppDeps {
   clock?: Clock;
   /** A pino logger to use instead of building one from config (tests capture logs this way). */
   logger?: Logger;
+  /** Shared with the upstream clients (their UpstreamObserver) so /metrics counts upstream calls too. */
+  metrics?: RelayMetrics;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -49,12 +56,14 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   });
   registerErrorHandler(app);
 
-  // --- auth: replaced by src/http/auth.ts (issue 6). Until then every caller is anonymous with
-  // every permission, which config only allows with the simulator on loopback.
-  app.decorateRequest('caller');
-  app.addHook('onRequest', async (request) => {
-    request.caller = { kind: 'anonymous', id: 'anonymous', name: 'anonymous', permissions: new Set(PERMISSIONS) };
-  });
+  // --- auth (issue 6): in-flight tracking for graceful shutdown, metrics, security headers, who is
+  // calling and whether they hold the route's permission, then the per-caller rate limit.
+  const metrics = deps.metrics ?? new RelayMetrics();
+  registerShutdown(app);
+  registerMetrics(app, metrics);
+  await registerSecurityHeaders(app);
+  await registerAuth(app, { config, metrics });
+  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute });
   // --- end auth
 
   await registerSystemRoutes(app, { ...deps, clock });

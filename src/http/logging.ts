@@ -20,6 +20,25 @@ export const REDACT_PATHS = [
   '*.password',
   '*.assertion',
   '*.client_assertion',
+  // Added with inbound auth (issue 6): the caller's token kept for on-behalf-of, OBO assertions,
+  // every token field Entra answers with, and headers logged from upstream requests or errors.
+  '*.bearerToken',
+  '*.userAssertion',
+  '*.refreshToken',
+  '*.refresh_token',
+  '*.id_token',
+  '*.idToken',
+  '*.key',
+  '*.privateKey',
+  '*.sig',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+  '*.headers.cookie',
+  '*.*.authorization',
+  '*.*.token',
+  '*.*.bearerToken',
+  '*.*.userAssertion',
+  '*.*.secret',
 ];
 
 export function loggerOptions(level: string): LoggerOptions {

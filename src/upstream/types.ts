@@ -125,6 +125,16 @@ export interface TenantDiscovery {
   resolveDomain(domain: string, ctx: CallContext): Promise<string | null>;
 }
 
+/** Optional hooks the upstream clients call so /metrics can count their work. RelayMetrics
+ *  (src/http/metrics.ts) implements it; main passes the same object to the clients and to buildApp. */
+export interface UpstreamObserver {
+  /** One HTTP attempt. status: the HTTP status, or 'error' for a connection failure or timeout.
+   *  attempt: 1 for the first try, 2+ for retries. host: the upstream host name (from config). */
+  upstreamCall(call: { host: string; status: number | 'error'; attempt: number }): void;
+  /** A token could not be had. scope: the scope asked for; reason: a short word such as 'obo' or 'credential'. */
+  tokenFailure(failure: { scope: string; reason: string }): void;
+}
+
 export interface UpstreamClients {
   appManagement: AppManagementClient;
   environments: EnvironmentsClient;

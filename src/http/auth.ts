@@ -1,0 +1,197 @@
+// Inbound authentication and authorization for every /v1 route, in one onRequest hook:
+// - who is calling (AUTH_MODE: Entra ID bearer JWT, named API key, or anonymous in the local demo),
+// - whether that caller holds the permission the route declares (route config `permission`).
+// Service endpoints (/healthz, /readyz, /metrics, /docs, /apiDefinition.swagger.json) need nothing.
+// A route with config.acceptsWaitToken and a `sig` query parameter is let through as a 'waitToken'
+// caller without credentials: that route checks the signature itself (wait-url-token.ts).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RelayApp } from '../app.js';
+import { type Config, PERMISSIONS, type Permission } from '../config.js';
+import { API_KEY_HEADER, createApiKeyVerifier } from './api-keys.js';
+import type { Caller } from './caller.js';
+import { createEntraVerifier, EntraTokenError, type EntraVerifier } from './entra.js';
+import { RelayError } from './errors.js';
+import type { RelayMetrics } from './metrics.js';
+
+export interface AuthDeps {
+  config: Config;
+  metrics?: RelayMetrics;
+  /** Tests may pass their own verifier; by default one is built from config. */
+  entraVerifier?: EntraVerifier;
+}
+
+const REALM = 'admin-relay';
+
+function isServiceEndpoint(path: string): boolean {
+  return !(path === '/v1' || path.startsWith('/v1/'));
+}
+
+// RFC 6750 / 7235 quoted-string: no quotes or backslashes inside.
+const quote = (s: string) => `"${s.replace(/["\\]/g, "'")}"`;
+
+function bearerChallenge(config: Config, error?: { code: string; description: string; scope?: string }) {
+  const parts = [`Bearer realm=${quote(REALM)}`];
+  const tenant = config.entraAllowedTenants[0];
+  if (tenant) parts.push(`authorization_uri=${quote(`${config.authorityHost}/${tenant}/oauth2/v2.0/authorize`)}`);
+  if (error) {
+    parts.push(`error=${quote(error.code)}`, `error_description=${quote(error.description)}`);
+    if (error.scope) parts.push(`scope=${quote(error.scope)}`);
+  }
+  return parts.join(', ');
+}
+
+function apiKeyChallenge(description?: string) {
+  return [`ApiKey realm=${quote(REALM)}`, `header=${quote('X-API-Key')}`, ...(description ? [`error_description=${quote(description)}`] : [])].join(', ');
+}
+
+function unauthorized(config: Config, code: string, message: string, tokenPresented: boolean): RelayError {
+  const challenge =
+    config.authMode === 'entra'
+      ? bearerChallenge(config, tokenPresented ? { code: 'invalid_token', description: message } : undefined)
+      : apiKeyChallenge(tokenPresented ? message : undefined);
+  return new RelayError(401, code, message, { headers: { 'www-authenticate': challenge } });
+}
+
+function howToGrant(caller: Caller, permission: Permission): string {
+  switch (caller.kind) {
+    case 'apikey':
+      return `Add ${permission} to the permissions of API key "${caller.name}" in API_KEYS (name:sha256:perm+perm), or use a key that has it.`;
+    case 'app':
+      return `Assign the app role ${permission} of the relay's app registration to the calling application (Entra ID > Enterprise applications > the relay > Users and groups, or API permissions > Application permissions on the caller), then get a new token.`;
+    case 'user':
+      return `Assign the app role ${permission} to the user (Entra ID > Enterprise applications > the relay > Users and groups), or grant the delegated scope ${permission} to the connector's app registration, then sign in again to get a new token.`;
+    default:
+      return `Call with credentials that hold ${permission}.`;
+  }
+}
+
+function bearerTokenOf(request: FastifyRequest): string | undefined {
+  const h = request.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  const m = /^Bearer[ ]+([^\s]+)\s*$/i.exec(h);
+  return m?.[1];
+}
+
+function apiKeyOf(request: FastifyRequest): string | undefined {
+  const h = request.headers[API_KEY_HEADER];
+  return typeof h === 'string' && h.length > 0 ? h : undefined;
+}
+
+export async function registerAuth(app: RelayApp, deps: AuthDeps) {
+  const { config, metrics } = deps;
+  const apiKeys = createApiKeyVerifier(config.apiKeys, config.demoApiKey);
+  const entra =
+    config.authMode === 'entra'
+      ? (deps.entraVerifier ??
+        createEntraVerifier({
+          authorityHost: config.authorityHost,
+          audiences: config.entraAudience,
+          allowedTenants: config.entraAllowedTenants,
+          caFile: config.upstreamCaFile,
+        }))
+      : undefined;
+  if (entra) app.addHook('onClose', async () => entra.close());
+
+  const nobody: Caller = { kind: 'anonymous', id: 'anonymous', name: 'anonymous', permissions: new Set() };
+  const everyone: Caller = { kind: 'anonymous', id: 'anonymous', name: 'anonymous', permissions: new Set(PERMISSIONS) };
+
+  const refuse = (reason: string, err: RelayError): never => {
+    metrics?.authRefused(reason);
+    throw err;
+  };
+
+  /** The caller behind the request's credentials, or a RelayError (401/503). undefined: no credentials. */
+  async function authenticate(request: FastifyRequest): Promise<Caller | undefined> {
+    if (config.authMode === 'none') return everyone;
+    if (config.authMode === 'apikey') {
+      const key = apiKeyOf(request);
+      if (!key) {
+        if (bearerTokenOf(request)) {
+          refuse('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with API keys: send the key in the X-API-Key header, not a bearer token.', true));
+        }
+        return undefined;
+      }
+      const match = apiKeys.verify(key);
+      if (!match) {
+        refuse('invalid_key', unauthorized(config, 'InvalidCredentials', 'The API key in X-API-Key is not valid for this relay; check the connection, or ask the relay operator for a key.', true));
+      }
+      return { kind: 'apikey', id: `key:${match!.name}`, name: match!.name, permissions: match!.permissions };
+    }
+    const token = bearerTokenOf(request);
+    if (!token) {
+      if (apiKeyOf(request)) {
+        refuse('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with Entra ID: send an access token as "Authorization: Bearer <token>", not an API key.', true));
+      }
+      return undefined;
+    }
+    try {
+      const identity = await entra!.verify(token);
+      return {
+        kind: identity.kind,
+        id: identity.id,
+        name: identity.name,
+        tenantId: identity.tenantId,
+        permissions: identity.permissions,
+        // Kept only when upstream calls go on behalf of the user; never logged (see logging.ts).
+        ...(config.upstreamAuth === 'obo' && { bearerToken: token }),
+      };
+    } catch (err) {
+      if (!(err instanceof EntraTokenError)) throw err;
+      if (err.unavailable) {
+        request.log.warn({ reason: err.reason }, 'could not load Entra ID signing keys');
+        return refuse(err.reason, new RelayError(503, 'AuthenticationUnavailable', err.description, { retryAfter: 5 }));
+      }
+      return refuse(`token_${err.reason}`, unauthorized(config, 'InvalidToken', `The bearer token was refused: ${err.description}`, true));
+    }
+  }
+
+  async function authorize(request: FastifyRequest, _reply: FastifyReply) {
+    const path = request.url.split('?')[0]!;
+    if (isServiceEndpoint(path)) {
+      request.caller = nobody;
+      return;
+    }
+    const routeConfig = request.routeOptions.config ?? {};
+    const sig = (request.query as Record<string, unknown> | undefined)?.sig;
+    const waitTokenAllowed = routeConfig.acceptsWaitToken === true && typeof sig === 'string' && sig.length > 0;
+
+    let caller: Caller | undefined;
+    try {
+      caller = await authenticate(request);
+    } catch (err) {
+      // The wait URL is valid on its own: bad or stale connection credentials must not spoil it.
+      if (!waitTokenAllowed || (err instanceof RelayError && err.statusCode === 503)) throw err;
+    }
+    if (!caller && waitTokenAllowed) {
+      request.caller = { kind: 'waitToken', id: 'wait-url', name: 'signed wait URL', permissions: new Set() };
+      return;
+    }
+    if (!caller) {
+      const how =
+        config.authMode === 'entra'
+          ? 'send an Entra ID access token for this relay as "Authorization: Bearer <token>"'
+          : 'send an API key in the X-API-Key header';
+      refuse('missing', unauthorized(config, 'AuthenticationRequired', `This operation needs credentials: ${how}.`, false));
+    }
+    request.caller = caller!;
+    if (request.is404) return; // unknown /v1 path: only authenticated callers learn that it does not exist
+
+    const permission = routeConfig.permission;
+    if (!permission) {
+      // Fail closed: a /v1 route that forgot to declare its permission is a bug, not an open door.
+      request.log.error({ route: request.routeOptions.url }, 'a /v1 route declares no permission');
+      throw new RelayError(500, 'RoutePermissionMissing', 'This operation is not configured with a permission, so the relay refuses it; report this to the relay operator.');
+    }
+    if (!caller!.permissions.has(permission)) {
+      const message = `${caller!.kind === 'apikey' ? `API key "${caller!.name}"` : `${caller!.name}`} lacks the permission ${permission} that this operation needs. ${howToGrant(caller!, permission)}`;
+      const headers: Record<string, string> =
+        config.authMode === 'entra'
+          ? { 'www-authenticate': bearerChallenge(config, { code: 'insufficient_scope', description: `needs ${permission}`, scope: permission }) }
+          : {};
+      refuse('permission', new RelayError(403, 'PermissionDenied', message, { target: permission, headers }));
+    }
+  }
+
+  app.decorateRequest('caller');
+  app.addHook('onRequest', authorize);
+}

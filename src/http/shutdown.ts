@@ -1,0 +1,109 @@
+// Graceful shutdown. Two parts:
+// 1. registerShutdown(app) (from buildApp): decorates app.shuttingDown, an AbortSignal that fires
+//    when app.close() begins. Code that holds a request open (the install long poll) listens to it
+//    and answers at once with 202 + Location, so the flow engine re-polls another replica. Then
+//    close waits (bounded) for the requests still in flight, e.g. an isolation PUT upstream, before
+//    Fastify drops the remaining connections; onClose hooks (audit store flush) run after that.
+// 2. installGracefulShutdown(app, {timeoutMs}) (from main.ts): on SIGTERM/SIGINT runs app.close()
+//    and exits 0, or exits 1 if that takes longer than timeoutMs. A second signal exits at once.
+import type { FastifyRequest } from 'fastify';
+import type { RelayApp } from '../app.js';
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Aborts when the app starts closing: answer held long polls with 202 + Location right away. */
+    shuttingDown: AbortSignal;
+  }
+}
+
+export class ShuttingDownError extends Error {
+  override readonly name = 'ShuttingDownError';
+  constructor() {
+    super('The relay is shutting down.');
+  }
+}
+
+export function registerShutdown(app: RelayApp, opts: { drainTimeoutMs?: number } = {}) {
+  const drainTimeoutMs = opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  const controller = new AbortController();
+  const inFlight = new Set<FastifyRequest>();
+  let onDrained: (() => void) | undefined;
+
+  const done = async (request: FastifyRequest) => {
+    if (inFlight.delete(request) && inFlight.size === 0) onDrained?.();
+  };
+  app.decorate('shuttingDown', controller.signal);
+  app.addHook('onRequest', async (request) => {
+    inFlight.add(request);
+  });
+  app.addHook('onResponse', done);
+  app.addHook('onRequestAbort', done);
+  app.addHook('preClose', async () => {
+    controller.abort(new ShuttingDownError());
+    if (inFlight.size === 0) return;
+    app.log.info({ inFlight: inFlight.size }, 'waiting for requests in flight before closing');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        app.log.warn({ inFlight: inFlight.size }, 'requests still in flight after the drain timeout; closing anyway');
+        resolve();
+      }, drainTimeoutMs);
+      onDrained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  });
+}
+
+export interface GracefulShutdownOptions {
+  /** Hard bound: the process exits (code 1) if closing takes longer. Keep it under the platform's
+   *  grace period (Kubernetes / Container Apps: 30 s) and above the drain timeout (10 s). */
+  timeoutMs: number;
+  signals?: NodeJS.Signals[];
+  /** For tests; defaults to process.exit. */
+  exit?: (code: number) => void;
+}
+
+export function installGracefulShutdown(app: RelayApp, opts: GracefulShutdownOptions) {
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
+  let closing = false;
+
+  const onSignal = (signal: NodeJS.Signals | 'manual') => {
+    if (closing) {
+      app.log.warn({ signal }, 'second shutdown signal: exiting now');
+      exit(1);
+      return;
+    }
+    closing = true;
+    app.log.info({ signal, timeoutMs: opts.timeoutMs }, 'shutting down');
+    const timer = setTimeout(() => {
+      app.log.error({ timeoutMs: opts.timeoutMs }, 'shutdown took too long; exiting');
+      exit(1);
+    }, opts.timeoutMs);
+    timer.unref();
+    app.close().then(
+      () => {
+        clearTimeout(timer);
+        app.log.info('shut down cleanly');
+        exit(0);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        app.log.error({ err }, 'error while shutting down');
+        exit(1);
+      },
+    );
+  };
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    /** Starts the same shutdown as a signal would. */
+    shutdown: () => onSignal('manual'),
+    /** Removes the signal handlers (tests). */
+    dispose: () => {
+      for (const s of signals) process.off(s, onSignal);
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// A stand-in for the simulator's Entra ID endpoints, used only until the simulator lands: an HTTP
+// JWKS on 127.0.0.1 and a minter with the same options as sim.control.mintToken.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+
+export interface MintOptions {
+  audience?: string;
+  tenantId?: string;
+  oid?: string;
+  upn?: string;
+  appid?: string;
+  roles?: string[];
+  scp?: string;
+  expiresInSeconds?: number;
+  notBeforeOffsetSeconds?: number;
+  issuer?: string;
+  kid?: string;
+  extraClaims?: Record<string, unknown>;
+}
+
+export async function startLocalEntra() {
+  const tenantId = randomUUID();
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = `key-${randomUUID().slice(0, 8)}`;
+  const keys = [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }];
+  let fetches = 0;
+  const server = createServer((req, res) => {
+    if (req.url === `/${tenantId}/discovery/v2.0/keys`) {
+      fetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys }));
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  async function mintToken(o: MintOptions = {}): Promise<string> {
+    const tid = o.tenantId ?? tenantId;
+    const now = Math.floor(Date.now() / 1000);
+    const nbf = now + (o.notBeforeOffsetSeconds ?? 0);
+    const claims: Record<string, unknown> = { tid, oid: o.oid ?? randomUUID(), ...o.extraClaims };
+    if (o.upn) claims.upn = o.upn;
+    if (o.appid) claims.appid = o.appid;
+    if (o.roles) claims.roles = o.roles;
+    if (o.scp) claims.scp = o.scp;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: o.kid ?? kid })
+      .setIssuer(o.issuer ?? `https://sts.windows.net/${tid}/`)
+      .setAudience(o.audience ?? 'api://admin-relay')
+      .setIssuedAt(nbf)
+      .setNotBefore(nbf)
+      .setExpirationTime(now + (o.expiresInSeconds ?? 3600))
+      .sign(privateKey);
+  }
+
+  return {
+    origin,
+    tenantId,
+    kid,
+    publicKey,
+    mintToken,
+    jwksFetches: () => fetches,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
