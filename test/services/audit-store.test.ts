@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import t, { type Test } from 'tap';
+import type { AuditRecord, AuditStore } from '../../src/services/audit-store.js';
+import { createAuditStore } from '../../src/services/audit-store-factory.js';
+import { createFileAuditStore } from '../../src/services/audit-store-file.js';
+import { createMemoryAuditStore } from '../../src/services/audit-store-memory.js';
+
+const A = '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3';
+const B = 'bbbbbbbb-1a3c-4e5f-9a7b-c8d9e0f1a2b3';
+
+function rec(n: number, over: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    changeId: `c${n}`,
+    at: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+    actor: 'apikey:test',
+    action: 'upsertRule',
+    reason: `reason ${n}`,
+    dryRun: false,
+    tenantId: 'own',
+    ruleTenantId: n % 2 ? A : B,
+    before: null,
+    after: null,
+    diff: null,
+    correlationId: `corr-${n}`,
+    outcome: 'applied',
+    verified: true,
+    completedAt: null,
+    error: null,
+    ...over,
+  };
+}
+
+function tempFile(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'audit-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'nested', 'audit.jsonl');
+}
+
+async function behavesLikeAStore(t: Test, store: AuditStore) {
+  for (let n = 1; n <= 5; n++) await store.record(rec(n));
+  await store.begin(rec(6, { outcome: 'applied' }));
+  await store.begin(rec(7));
+  await store.complete('c7', { outcome: 'conflict', completedAt: '2026-01-01T00:08:00.000Z', verified: false, error: 'raced' });
+
+  const first = await store.list({ pageSize: 3 });
+  t.same(first.items.map((r) => r.changeId), ['c7', 'c6', 'c5'], 'newest first');
+  t.equal(first.items[0]!.outcome, 'conflict', 'completion merged into its intent');
+  t.equal(first.items[0]!.error, 'raced');
+  t.equal(first.items[1]!.outcome, 'unknown', 'an intent without completion reads as unknown');
+  t.equal(first.items[1]!.completedAt, null);
+  t.type(first.continuationToken, 'string');
+  const second = await store.list({ pageSize: 3, continuationToken: first.continuationToken! });
+  t.same(second.items.map((r) => r.changeId), ['c4', 'c3', 'c2']);
+  const third = await store.list({ pageSize: 3, continuationToken: second.continuationToken! });
+  t.same(third.items.map((r) => r.changeId), ['c1']);
+  t.equal(third.continuationToken, null, 'last page has no token');
+
+  t.same((await store.list({ pageSize: 50, tenant: A })).items.map((r) => r.changeId), ['c7', 'c5', 'c3', 'c1'], 'by rule tenant');
+  t.same(
+    (await store.list({ pageSize: 50, from: '2026-01-01T00:02:00.000Z', to: '2026-01-01T00:04:00.000Z' })).items.map((r) => r.changeId),
+    ['c4', 'c3', 'c2'],
+    'by date, bounds inclusive',
+  );
+  // Appending after a token was issued does not shift the next page.
+  await store.record(rec(8));
+  const again = await store.list({ pageSize: 3, continuationToken: first.continuationToken! });
+  t.same(again.items.map((r) => r.changeId), ['c4', 'c3', 'c2'], 'tokens are stable under appends');
+  await t.rejects(store.list({ pageSize: 3, continuationToken: 'garbage!' }), { statusCode: 400, code: 'InvalidContinuationToken' });
+}
+
+t.test('memory store', async (t) => {
+  const store = createMemoryAuditStore();
+  await behavesLikeAStore(t, store);
+  const r = rec(9);
+  await store.record(r);
+  r.reason = 'rewritten';
+  t.equal((await store.list({ pageSize: 1 })).items[0]!.reason, 'reason 9', 'history is a copy');
+});
+
+t.test('file store: same behaviour, and a new instance reads everything back', async (t) => {
+  const path = tempFile(t);
+  const store = createAuditStore(`file:${path}`);
+  await behavesLikeAStore(t, store);
+  await store.close();
+  await t.rejects(store.record(rec(20)), /closed/);
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  t.equal(lines.length, 9, 'one line per write, appended');
+
+  const reopened = createFileAuditStore(path);
+  const page = await reopened.list({ pageSize: 100 });
+  t.same(page.items.map((r) => r.changeId), ['c8', 'c7', 'c6', 'c5', 'c4', 'c3', 'c2', 'c1'], 'survives a restart');
+  t.equal(page.items.find((r) => r.changeId === 'c6')!.outcome, 'unknown');
+  await reopened.complete('c6', { outcome: 'applied', completedAt: new Date().toISOString(), verified: true });
+  t.equal((await reopened.list({ pageSize: 100 })).items.find((r) => r.changeId === 'c6')!.outcome, 'applied');
+  await reopened.close();
+});
+
+t.test('file store: torn lines are skipped and later writes start on a fresh line', async (t) => {
+  const path = tempFile(t);
+  const store = createFileAuditStore(path);
+  await store.record(rec(1));
+  await store.close();
+  appendFileSync(path, '{"kind":"record","record":{"changeId":"torn","at":"2026'); // crash mid-line
+  const bad: number[] = [];
+  const after = createFileAuditStore(path, { onBadLine: (n) => bad.push(n) });
+  await after.record(rec(2));
+  appendFileSync(path, '[1,2,3]\n');
+  const page = await after.list({ pageSize: 10 });
+  t.same(page.items.map((r) => r.changeId), ['c2', 'c1'], 'both good records readable');
+  t.same(bad, [2, 4], 'the torn line and the foreign line reported, not fatal');
+  await after.close();
+});
+
+t.test('file store: concurrent writes are all kept, in order', async (t) => {
+  const path = tempFile(t);
+  const store = createFileAuditStore(path);
+  await Promise.all(Array.from({ length: 50 }, (_, i) => store.record(rec(i))));
+  await store.flush();
+  const page = await store.list({ pageSize: 100 });
+  t.equal(page.items.length, 50);
+  t.same(page.items.map((r) => r.changeId), Array.from({ length: 50 }, (_, i) => `c${49 - i}`));
+  await store.close();
+});
+
+t.test('a process killed after the intent leaves an "unknown" record', async (t) => {
+  const path = tempFile(t);
+  const storeModule = resolve('src/services/audit-store-file.ts');
+  // The child writes an intent, says so, then waits forever (as if inside the upstream PUT).
+  const code = `
+    const { createFileAuditStore } = await import(${JSON.stringify(storeModule)});
+    const store = createFileAuditStore(${JSON.stringify(path)});
+    await store.begin(${JSON.stringify(rec(1, { outcome: 'applied' }))});
+    process.stdout.write('intent-written\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  await new Promise<void>((resolveWritten, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('intent-written') && resolveWritten());
+    child.on('exit', (c) => reject(new Error(`child exited early with ${c}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const store = createFileAuditStore(path);
+  const [only] = (await store.list({ pageSize: 10 })).items;
+  t.equal(only?.changeId, 'c1');
+  t.equal(only?.outcome, 'unknown', 'the crash left a record whose outcome says unknown');
+  await store.close();
+});
+
+t.test('factory refuses a spec it does not know', async (t) => {
+  t.throws(() => createAuditStore('redis://x'), /file:<path> or memory/);
+  t.throws(() => createAuditStore('file:'), /file:<path> or memory/);
+});
