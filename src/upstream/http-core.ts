@@ -1,0 +1,219 @@
+// Every upstream HTTP call goes through here: token, headers, one attempt on a pooled undici
+// connection, and the retry policy. Idempotent calls (GET, the isolation PUT) are retried on
+// 401 (once, with a fresh token), 408/425/429/5xx and connection errors, with full-jitter backoff
+// or upstream's Retry-After, until the call's deadline. Non-idempotent calls (the install POST)
+// get exactly one attempt: replaying it could start a second install.
+// Every failure becomes one UpstreamError carrying status, code, upstream message and correlation id.
+import type { Clock } from '../clock.js';
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
+import { isUnregisteredManagementApp, parseErrorText, unregisteredManagementAppMessage } from './error-body.js';
+import { UpstreamError, type UpstreamSurface } from './errors.js';
+import type { UpstreamPools } from './pools.js';
+import { parseRetryAfterSeconds } from './retry-after.js';
+import type { TokenProvider, TokenSurface } from './token-provider.js';
+import type { CallContext } from './types.js';
+
+export const SURFACE_NAMES: Record<UpstreamSurface, string> = {
+  ppapi: 'Power Platform API',
+  bap: 'Power Platform admin API (BAP)',
+  entra: 'Entra ID',
+};
+
+const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
+const USER_AGENT = 'admin-relay/0.1 (+https://github.com/)';
+
+export interface UpstreamRequest {
+  surface: UpstreamSurface;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Absolute URL; the origin must be one of the configured upstream hosts (callers build it from config). */
+  url: string;
+  /** Serialised as JSON when present. */
+  body?: unknown;
+  ctx: CallContext;
+  /** Safe to send again after a failure. False for the install POST. */
+  idempotent: boolean;
+  /** Statuses returned to the caller instead of turned into errors. */
+  accept: readonly number[];
+  /** Which token to send; false for anonymous calls (OpenID discovery). */
+  auth: TokenSurface | false;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** Parsed JSON body; undefined when empty or not JSON. */
+  json: unknown;
+  correlationId?: string;
+  attempts: number;
+}
+
+export interface HttpCoreDeps {
+  pools: UpstreamPools;
+  tokens: TokenProvider;
+  clock: Clock;
+  defaultDeadlineMs: number;
+  /** For the "register the service principal" message. */
+  clientId?: string;
+  bapBaseUrl: string;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+}
+
+interface AttemptFailure {
+  error: UpstreamError;
+  retryable: boolean;
+}
+
+export class HttpCore {
+  constructor(private readonly deps: HttpCoreDeps) {}
+
+  async send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const { clock } = this.deps;
+    const deadline = req.ctx.deadline ?? clock.now() + this.deps.defaultDeadlineMs;
+    const started = clock.now();
+    let attempts = 0;
+    let refreshedToken = false;
+    for (;;) {
+      attempts++;
+      const failure = await this.attempt(req, deadline, attempts);
+      if (!('error' in failure)) return failure;
+      const { error } = failure;
+      if (error.status === 401 && req.auth && !refreshedToken) {
+        // The cached token may have been revoked or expired early: one more try with a fresh one.
+        refreshedToken = true;
+        this.deps.tokens.invalidate(req.auth, req.ctx);
+        continue;
+      }
+      if (!failure.retryable || !req.idempotent) throw error;
+      const delay = retryDelayMs(attempts, error.details.retryAfterSeconds, this.deps.backoff ?? DEFAULT_BACKOFF, this.deps.random);
+      if (clock.now() + delay >= deadline) throw deadlineError(req, attempts, error, clock.now() - started);
+      await clock.sleep(delay, req.ctx.signal);
+    }
+  }
+
+  private async attempt(req: UpstreamRequest, deadline: number, attempt: number): Promise<UpstreamResponse | AttemptFailure> {
+    const { ctx } = req;
+    const url = new URL(req.url);
+    const headers: Record<string, string> = {
+      'user-agent': USER_AGENT,
+      'x-ms-client-request-id': ctx.correlationId,
+    };
+    // Token failures are not retried here: identity already retried transient ones.
+    if (req.auth) headers.authorization = `Bearer ${await this.deps.tokens.getToken(req.auth, ctx)}`;
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers['content-type'] = 'application/json';
+    }
+    const remaining = Math.max(1, deadline - this.deps.clock.now());
+    const deadlineSignal = AbortSignal.timeout(remaining);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal as AbortSignal, deadlineSignal]) : deadlineSignal;
+    try {
+      const res = await this.deps.pools.forOrigin(url.origin).request({
+        method: req.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        body,
+        signal,
+      });
+      const text = await res.body.text();
+      const flat = flattenHeaders(res.headers);
+      const response: UpstreamResponse = {
+        status: res.statusCode,
+        headers: flat,
+        text,
+        json: parseJson(text),
+        correlationId: flat['x-ms-correlation-id'] ?? flat['x-ms-request-id'],
+        attempts: attempt,
+      };
+      if (req.accept.includes(res.statusCode)) return response;
+      return { error: this.httpError(req, response), retryable: RETRYABLE_STATUSES.has(res.statusCode) };
+    } catch (err) {
+      if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
+      if (deadlineSignal.aborted) {
+        return { error: transportError(req, 'timeout', 'the call deadline passed while waiting for an answer'), retryable: false };
+      }
+      return classifyTransportError(req, err);
+    }
+  }
+
+  private httpError(req: UpstreamRequest, res: UpstreamResponse): UpstreamError {
+    const parsed = parseErrorText(res.text, res.headers['content-type']);
+    const retryAfterSeconds = parseRetryAfterSeconds(res.headers['retry-after'], Date.now());
+    const common = {
+      status: res.status,
+      upstreamMessage: parsed.message,
+      correlationId: res.correlationId,
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      ...(parsed.extra !== undefined ? { extra: parsed.extra } : {}),
+    };
+    if (isUnregisteredManagementApp(res.status, parsed, res.text)) {
+      return new UpstreamError(req.surface, 'http', unregisteredManagementAppMessage(this.deps.clientId, this.deps.bapBaseUrl), {
+        ...common,
+        code: 'NotRegisteredAsManagementApp',
+      });
+    }
+    const where = SURFACE_NAMES[req.surface];
+    const what = `${req.method} ${new URL(req.url).pathname}`;
+    const code = parsed.code ? ` ${parsed.code}` : '';
+    const said = parsed.message ? `: ${parsed.message}` : ' with no error message';
+    return new UpstreamError(req.surface, 'http', `${where} answered HTTP ${res.status}${code} to ${what}${said}`, {
+      ...common,
+      ...(parsed.code ? { code: parsed.code } : {}),
+    });
+  }
+}
+
+function deadlineError(req: UpstreamRequest, attempts: number, last: UpstreamError, elapsedMs: number): UpstreamError {
+  return new UpstreamError(
+    req.surface,
+    'deadline',
+    `${SURFACE_NAMES[req.surface]} did not succeed within the call's deadline: gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} in ${Math.round(elapsedMs / 1000)} s. Last failure: ${last.message}`,
+    { ...last.details },
+  );
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TLS_CODE = /CERT|SELF_SIGNED|TLS|SSL|HOSTNAME|ALTNAME/i;
+
+function classifyTransportError(req: UpstreamRequest, err: unknown): AttemptFailure {
+  if (err instanceof UpstreamError) return { error: err, retryable: false };
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  const detail = [code, e.message ?? e.cause?.message].filter(Boolean).join(' ');
+  if (TIMEOUT_CODES.has(code)) return { error: transportError(req, 'timeout', detail), retryable: true };
+  // A certificate problem will not fix itself: fail at once with a hint.
+  if (TLS_CODE.test(code)) {
+    return {
+      error: transportError(req, 'network', `${detail}; if upstream uses a private CA (the simulator does), set UPSTREAM_CA_FILE to its PEM`),
+      retryable: false,
+    };
+  }
+  return { error: transportError(req, 'network', detail || String(err)), retryable: true };
+}
+
+function transportError(req: UpstreamRequest, kind: 'network' | 'timeout', detail: string): UpstreamError {
+  const where = SURFACE_NAMES[req.surface];
+  const origin = new URL(req.url).origin;
+  const maybeSent = req.idempotent
+    ? ''
+    : ' The request may or may not have reached upstream; it was not repeated, so check the current state before trying again.';
+  const verb = kind === 'timeout' ? 'timed out' : 'failed';
+  return new UpstreamError(req.surface, kind, `${where} call ${req.method} ${new URL(req.url).pathname} at ${origin} ${verb} (${detail}).${maybeSent}`);
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,74 @@
+// BAP tenant isolation policy: GET and full-replace PUT of the raw document. The document is
+// passed through untouched (unknown fields included); normalising it is the domain layer's job.
+// A "never configured" tenant may answer 404, an empty body or `null`: all mean null here.
+import type { Clock } from '../clock.js';
+import { UpstreamError } from './errors.js';
+import type { HttpCore } from './http-core.js';
+import { pollIntervalSeconds } from './retry-after.js';
+import type { CallContext, IsolationClient, RawIsolationPolicy } from './types.js';
+import { sameOriginLink, upstreamUrl } from './urls.js';
+
+/** Pause before re-polling after a 409 ("busy, ask again"): terraform re-polls at once; we
+ *  wait a moment so a server that keeps answering 409 is not hammered. */
+const CONFLICT_REPOLL_MS = 500;
+
+export interface IsolationClientOptions {
+  http: HttpCore;
+  clock: Clock;
+  bapBaseUrl: string;
+  defaultDeadlineMs: number;
+}
+
+export function createIsolationClient(o: IsolationClientOptions): IsolationClient {
+  const base = o.bapBaseUrl;
+  const policyUrl = (tenantId: string) =>
+    upstreamUrl(base, ['providers', 'PowerPlatform.Governance', 'v1', 'tenants', tenantId, 'tenantIsolationPolicy']);
+
+  async function get(tenantId: string, ctx: CallContext): Promise<RawIsolationPolicy | null> {
+    const res = await o.http.send({ surface: 'bap', method: 'GET', url: policyUrl(tenantId), ctx, idempotent: true, accept: [200, 204, 404], auth: 'bap' });
+    if (res.status !== 200) return null;
+    return asPolicy(res.json);
+  }
+
+  async function waitForAsyncPut(location: string, ctx: CallContext): Promise<void> {
+    const pollUrl = sameOriginLink(location, base);
+    if (!pollUrl) {
+      throw new UpstreamError('bap', 'http', `The Power Platform admin API (BAP) asked the relay to follow the policy update at another host (${location}); the relay only calls ${new URL(base).origin}. The update may still complete: read the policy before retrying.`, { status: 202 });
+    }
+    const deadline = ctx.deadline ?? o.clock.now() + o.defaultDeadlineMs;
+    let polls = 0;
+    for (;;) {
+      polls++;
+      const res = await o.http.send({ surface: 'bap', method: 'GET', url: pollUrl.toString(), ctx: { ...ctx, deadline }, idempotent: true, accept: [200, 202, 409], auth: 'bap' });
+      if (res.status === 200) return;
+      const waitMs = res.status === 202 ? pollIntervalSeconds(res.headers['retry-after']) * 1000 : CONFLICT_REPOLL_MS;
+      if (o.clock.now() + waitMs >= deadline) {
+        throw new UpstreamError('bap', 'deadline', `The Power Platform admin API (BAP) accepted the isolation policy update but had not finished it after ${polls} status checks before the deadline; read the policy to see whether it was applied.`, { status: res.status, correlationId: res.correlationId });
+      }
+      await o.clock.sleep(waitMs, ctx.signal);
+    }
+  }
+
+  return {
+    get,
+    async put(tenantId, policy, ctx) {
+      // Retried like a GET: a full replace with the same document is idempotent.
+      const res = await o.http.send({ surface: 'bap', method: 'PUT', url: policyUrl(tenantId), body: policy, ctx, idempotent: true, accept: [200, 201, 202, 204], auth: 'bap' });
+      if (res.status === 202) {
+        const location = res.headers.location ?? res.headers['operation-location'];
+        if (!location) {
+          throw new UpstreamError('bap', 'http', 'The Power Platform admin API (BAP) accepted the isolation policy update asynchronously (HTTP 202) but sent no Location or Operation-Location header to follow; read the policy to see whether it was applied.', { status: 202, code: 'AsyncOperationWithoutLocation', correlationId: res.correlationId });
+        }
+        await waitForAsyncPut(location, ctx);
+        // The poll answer's body is not the policy (terraform ignores it too): read the result.
+        return get(tenantId, ctx);
+      }
+      return asPolicy(res.json);
+    },
+  };
+}
+
+function asPolicy(json: unknown): RawIsolationPolicy | null {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return null;
+  return json as RawIsolationPolicy;
+}

@@ -1,0 +1,24 @@
+// A Clock for tests: now() follows the wall clock plus all the time "slept" so far, and sleep()
+// returns at once (after a macrotask, so other work interleaves) while recording how long the
+// code asked to wait. Tests assert on `sleeps` instead of measuring real time.
+import type { Clock } from '../../src/clock.js';
+
+export class FastClock implements Clock {
+  readonly sleeps: number[] = [];
+  private skewMs = 0;
+
+  now(): number {
+    return Date.now() + this.skewMs;
+  }
+
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
+    this.sleeps.push(ms);
+    this.skewMs += ms;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  get totalSleptMs(): number {
+    return this.sleeps.reduce((a, b) => a + b, 0);
+  }
+}
