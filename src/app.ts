@@ -16,6 +16,8 @@ import { registerSecurityHeaders } from './http/security-headers.js';
 import { registerShutdown } from './http/shutdown.js';
 import { loggerOptions } from './http/logging.js';
 import { registerSystemRoutes } from './routes/system.js';
+import { registerOpenApi } from './http/openapi.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import type { UpstreamClients } from './upstream/types.js';
 
 export interface AppDeps {
@@ -68,6 +70,9 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
 
   await registerSystemRoutes(app, { ...deps, clock });
   // --- routes: each area registers itself here (packages, operations, isolation, docs)
+  // The definition generator first: @fastify/swagger only sees routes registered after it.
+  await registerOpenApi(app);
+  await registerDocsRoutes(app, deps);
   // --- end routes
   return app;
 }
