@@ -145,7 +145,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
     }
   }
 
-  async function authorize(request: FastifyRequest, _reply: FastifyReply) {
+  async function authorize(request: FastifyRequest, reply: FastifyReply) {
     const path = request.url.split('?')[0]!;
     if (isServiceEndpoint(path)) {
       request.caller = nobody;
@@ -174,6 +174,10 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       refuse('missing', unauthorized(config, 'AuthenticationRequired', `This operation needs credentials: ${how}.`, false));
     }
     request.caller = caller!;
+    // Who called goes into every later log line of this request (never the token itself).
+    const who = { kind: caller!.kind, id: caller!.id, name: caller!.name, ...(caller!.tenantId && { tenantId: caller!.tenantId }) };
+    request.log = request.log.child({ caller: who });
+    reply.log = request.log;
     if (request.is404) return; // unknown /v1 path: only authenticated callers learn that it does not exist
 
     const permission = routeConfig.permission;

@@ -24,6 +24,7 @@ export async function registerSecurityHeaders(app: RelayApp) {
     // The relay may sit behind plain http on loopback in the demo; HSTS belongs to the TLS front end
     // but does no harm when sent over https.
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    frameguard: { action: 'deny' },
     crossOriginEmbedderPolicy: false,
   });
 }

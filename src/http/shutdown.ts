@@ -6,6 +6,7 @@
 //    Fastify drops the remaining connections; onClose hooks (audit store flush) run after that.
 // 2. installGracefulShutdown(app, {timeoutMs}) (from main.ts): on SIGTERM/SIGINT runs app.close()
 //    and exits 0, or exits 1 if that takes longer than timeoutMs. A second signal exits at once.
+import { setMaxListeners } from 'node:events';
 import type { FastifyRequest } from 'fastify';
 import type { RelayApp } from '../app.js';
 
@@ -28,6 +29,8 @@ export class ShuttingDownError extends Error {
 export function registerShutdown(app: RelayApp, opts: { drainTimeoutMs?: number } = {}) {
   const drainTimeoutMs = opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   const controller = new AbortController();
+  // Every held long poll listens to it: hundreds of listeners are expected, not a leak.
+  setMaxListeners(0, controller.signal);
   const inFlight = new Set<FastifyRequest>();
   let onDrained: (() => void) | undefined;
 
@@ -83,7 +86,7 @@ export function installGracefulShutdown(app: RelayApp, opts: GracefulShutdownOpt
       app.log.error({ timeoutMs: opts.timeoutMs }, 'shutdown took too long; exiting');
       exit(1);
     }, opts.timeoutMs);
-    timer.unref();
+    // Kept referenced on purpose: whatever hangs the close, this timer still ends the process.
     app.close().then(
       () => {
         clearTimeout(timer);

@@ -5,7 +5,11 @@ import { buildApp, type RelayApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { unusedUpstream } from './stub-upstream.js';
 
-export async function buildProbeApp(env: Record<string, string>, logger?: Logger): Promise<RelayApp> {
+export async function buildProbeApp(
+  env: Record<string, string>,
+  logger?: Logger,
+  extraRoutes?: (app: RelayApp) => void,
+): Promise<RelayApp> {
   const config = loadConfig({ UPSTREAM: 'simulator', LOG_LEVEL: 'silent', ...env });
   const app = await buildApp({ config, upstream: unusedUpstream, ...(logger && { logger }) });
   const echo = async (request: { caller: { kind: string; id: string; name: string; tenantId?: string; bearerToken?: string } }) => ({
@@ -19,6 +23,7 @@ export async function buildProbeApp(env: Record<string, string>, logger?: Logger
   app.post('/v1/probe/write', { config: { permission: 'isolation.write' } }, echo);
   app.get('/v1/probe/wait', { config: { permission: 'packages.read', acceptsWaitToken: true } }, echo);
   app.get('/v1/probe/unprotected', echo);
+  extraRoutes?.(app);
   await app.ready();
   return app;
 }
