@@ -1,0 +1,58 @@
+// Builds the relay with a configuration that needs no upstream and returns its connector definition
+// for a given host. `npm run swagger`, `npm run connector` and the drift test share it, so the
+// committed file, the deployable folder and the test all come from one code path.
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import {
+  type DefinitionTarget,
+  definitionWarnings,
+  generateDefinition,
+  PLACEHOLDER_HOST,
+} from '../src/http/openapi.js';
+import { serializeDefinition } from '../src/http/openapi-document.js';
+import type { UpstreamClients } from '../src/upstream/types.js';
+
+/** Upstream clients that refuse every call: generating the definition never calls a route. */
+function unreachableUpstream(): UpstreamClients {
+  const refuse = () => {
+    throw new Error('the definition build has no upstream; this call should not happen');
+  };
+  const section = new Proxy({}, { get: () => refuse });
+  return {
+    appManagement: section,
+    environments: section,
+    tenant: section,
+    isolation: section,
+    tenantDiscovery: section,
+    checkReady: refuse,
+    close: async () => {},
+  } as unknown as UpstreamClients;
+}
+
+export interface BuiltDefinition {
+  definition: Record<string, unknown>;
+  warnings: string[];
+}
+
+export async function buildDefinition(target: Partial<DefinitionTarget> = {}): Promise<BuiltDefinition> {
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    AUDIT_STORE: 'memory',
+    UPSTREAM: 'simulator',
+    PUBLIC_BASE_URL: `https://${PLACEHOLDER_HOST}`,
+  });
+  const app = await buildApp({ config, upstream: unreachableUpstream() });
+  try {
+    await app.ready();
+    const definition = generateDefinition(app, { host: PLACEHOLDER_HOST, ...target });
+    return { definition, warnings: definitionWarnings(app) };
+  } finally {
+    await app.close();
+  }
+}
+
+/** The exact text of the committed apiDefinition.swagger.json. */
+export async function committedDefinitionText(): Promise<string> {
+  const { definition } = await buildDefinition();
+  return serializeDefinition(definition);
+}

@@ -1,0 +1,14 @@
+// npm run swagger: writes apiDefinition.swagger.json at the project root from the route schemas,
+// with the placeholder host (the connector build and the served endpoint put in the real one).
+// test/connector/drift.test.ts fails when the committed file differs from this output.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { serializeDefinition } from '../src/http/openapi-document.js';
+import { buildDefinition } from './connector-definition.js';
+
+const out = fileURLToPath(new URL('../apiDefinition.swagger.json', import.meta.url));
+const { definition, warnings } = await buildDefinition();
+writeFileSync(out, serializeDefinition(definition));
+const count = Object.values(definition.paths as Record<string, object>).reduce((n, item) => n + Object.keys(item).length, 0);
+console.log(`wrote ${out}: ${count} operations`);
+for (const w of warnings) console.warn(`warning: ${w}`);
