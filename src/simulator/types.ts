@@ -1,0 +1,239 @@
+// The simulator's public types. index.ts re-exports all of them; other helpers code against these names.
+
+export interface SimulatorOptions {
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** A seed object, or the path of a JSON seed file (SIMULATOR_SEED). Default: the built-in demo catalog. */
+  seed?: SimulatorSeed | string;
+  /** Clock multiplier: install durations are divided by it (tests use e.g. 50). Default 1. */
+  speed?: number;
+  /** Serve with these files; otherwise a self-signed certificate for 127.0.0.1/localhost is made at start. */
+  tls?: { keyFile: string; certFile: string };
+  /** Fastify request logging. Default false. */
+  logger?: boolean;
+}
+
+export interface Simulator {
+  /** 'https://127.0.0.1:<port>': every surface on this one origin, with upstream's own paths. */
+  origin: string;
+  /** Trust this to call the origin (the self-signed certificate is its own CA). */
+  caCertPem: string;
+  /** The same PEM written to a temporary file. */
+  caCertPath: string;
+  /** The home tenant (seeded). */
+  tenantId: string;
+  relayApp: {
+    clientId: string;
+    clientSecret: string;
+    /** PEM with the private key and the certificate, for AZURE_CLIENT_CERTIFICATE_PATH. */
+    certificatePath: string;
+  };
+  control: SimulatorControl;
+  close(): Promise<void>;
+}
+
+export interface SimulatorControl {
+  /** Back to the seed state: faults cleared (the seed's own faults re-applied), call log cleared, speed restored. */
+  reset(): void;
+  setSpeed(multiplier: number): void;
+  /** Returns the fault id. */
+  addFault(f: FaultSpec): string;
+  removeFault(id: string): void;
+  clearFaults(): void;
+  /** Every upstream request seen, in arrival order (the /_simulator control API is not recorded). */
+  calls(filter?: { method?: string; route?: RouteName | 'other' }): CallRecord[];
+  /** RS256 JWT signed with the simulator's Entra key (the one published in the JWKS). */
+  mintToken(claims: MintTokenOptions): Promise<string>;
+  /** The stored raw isolation policy, or undefined when never configured. Default tenant: the home tenant. */
+  getPolicy(tenantId?: string): unknown;
+  /** Store a raw policy as if an outside writer PUT it (undefined = never configured). Bumps the revision. */
+  setPolicy(tenantId: string, raw: unknown | undefined): void;
+  /** Number of times the stored policy was written since the seed (0 = as seeded). */
+  policyRevision(tenantId?: string): number;
+  setOption<K extends keyof SimulatorBehaviour>(k: K, v: SimulatorBehaviour[K]): void;
+  /** InstancePackageState of a package in an environment ('None' when offered but not installed). */
+  packageState(environmentId: string, uniqueName: string): string | undefined;
+}
+
+export type RouteName =
+  | 'entra.token'
+  | 'entra.discovery'
+  | 'entra.jwks'
+  | 'ppapi.listPackages'
+  | 'ppapi.listTenantPackages'
+  | 'ppapi.install'
+  | 'ppapi.operation'
+  | 'bap.tenant'
+  | 'bap.environments'
+  | 'bap.environment'
+  | 'bap.isolation.get'
+  | 'bap.isolation.put'
+  | 'bap.isolation.operation';
+
+export const ROUTE_NAMES: readonly RouteName[] = [
+  'entra.token',
+  'entra.discovery',
+  'entra.jwks',
+  'ppapi.listPackages',
+  'ppapi.listTenantPackages',
+  'ppapi.install',
+  'ppapi.operation',
+  'bap.tenant',
+  'bap.environments',
+  'bap.environment',
+  'bap.isolation.get',
+  'bap.isolation.put',
+  'bap.isolation.operation',
+];
+
+export interface CallRecord {
+  /** Epoch ms (wall clock) when the request arrived. */
+  at: number;
+  method: string;
+  route: RouteName | 'other';
+  /** The URL path without the query string. */
+  path: string;
+  /** The full request URL (path and query). */
+  url: string;
+  /** Response status; 0 when the connection was reset by a fault or the client went away. */
+  status: number;
+  clientRequestId?: string;
+  /** The fault ids applied to this call, if any. */
+  faults?: string[];
+}
+
+export interface FaultSpec {
+  route: RouteName | '*';
+  kind: 'status' | 'latency' | 'reset' | 'outsideWriter';
+  /** kind 'status': 429, 500, 503... The body uses the surface's envelope unless `envelope` forces one. */
+  status?: number;
+  envelope?: 'bap' | 'ppapi';
+  /** Retry-After header value. */
+  retryAfter?: string;
+  /** kind 'latency' (also usable with 'status' and 'reset'). */
+  latencyMs?: number;
+  /** Apply to the next N matching calls; default unlimited. */
+  times?: number;
+  /** 0..1, default 1; drawn from a seeded PRNG so runs are repeatable. */
+  probability?: number;
+  /** kind 'outsideWriter': what the other writer changes. Default 'addRule'. */
+  mutate?: 'addRule' | 'toggleEnabled';
+  /** Optional error code/message for kind 'status'. */
+  code?: string;
+  message?: string;
+}
+
+export interface SimulatorBehaviour {
+  /** Default 'operation-location' (202 + Operation-Location with ?api-version=1, body with lastOperation too). */
+  installResponse: 'operation-location' | 'body-200' | 'body-202';
+  /** A second install in a busy environment; default 409. */
+  busyStatus: 409 | 400;
+  /** async = 202 + Location, the poll answers 202 (Retry-After 1) then 200; default 'sync'. */
+  isolationPut: 'sync' | 'async';
+  /** GET of a tenant with no policy: 404, 200 `null`, 200 with an empty body, or 200 with
+   *  `{"properties":{"isDisabled":false,"allowedTenants":[]}}` (the terraform "empty" fixture). Default '404'. */
+  neverConfiguredResponse: '404' | 'null' | 'empty' | 'emptyPolicy';
+  /** Packages per page before @odata.nextLink; default 50. */
+  pageSize: number;
+  /** Delay inside the isolation PUT, between reading the body and storing it (exposes races); default 0. */
+  slowPutMs: number;
+  /** Service principals registered as management apps; app-only tokens of others get BAP 403. */
+  registeredClientIds: string[];
+}
+
+export interface MintTokenOptions {
+  audience: string;
+  tenantId?: string;
+  oid?: string;
+  upn?: string;
+  appid?: string;
+  roles?: string[];
+  scp?: string;
+  expiresInSeconds?: number;
+  notBeforeOffsetSeconds?: number;
+  issuer?: string;
+  kid?: string;
+  extraClaims?: Record<string, unknown>;
+}
+
+/** ErrorDetails as appmanagement sends it. */
+export interface SeedErrorDetails {
+  errorCode: number | string;
+  errorName: string;
+  message: string;
+  source: string;
+  statusCode: number;
+  type: string;
+}
+
+export interface SeedEnvironment {
+  /** The environment id (a GUID; the default environment's id starts with "Default-" upstream, either works). */
+  id: string;
+  displayName: string;
+  /** BAP location, e.g. 'unitedstates'. */
+  location?: string;
+  /** 'Default' | 'Production' | 'Sandbox' | 'Teams' | 'Developer' | 'Trial'. */
+  environmentSku?: string;
+  isDefault?: boolean;
+  /** Dataverse instance URL; omit (or '') for an environment without Dataverse. */
+  dataverseUrl?: string;
+}
+
+export interface SeedPackage {
+  /** Catalog (available) package id. */
+  id: string;
+  uniqueName: string;
+  /** The catalog version (the newest available). */
+  version: string;
+  localizedName: string;
+  localizedDescription?: string;
+  applicationId: string;
+  applicationName?: string;
+  publisherName: string;
+  publisherId: string;
+  learnMoreUrl?: string;
+  crmMinversion?: string;
+  /** Environments that offer it; default: every environment with Dataverse. */
+  environments?: string[];
+  /** Already installed in those environments at this version (older than `version` = update available). */
+  installed?: { version: string };
+  /** What an install does. Default: succeeds after 5 s (at speed 1). */
+  install?: {
+    outcome?: 'Succeeded' | 'Failed' | 'Canceled';
+    seconds?: number;
+    error?: SeedErrorDetails;
+    statusMessage?: string;
+  };
+  /** Localized name/description by LCID (e.g. "1036"); the list's `lcid` picks one, default text otherwise. */
+  localized?: Record<string, { name: string; description?: string }>;
+  /** errorDetails shown for this package in the tenant package list (hex errorCode there). */
+  tenantErrorDetails?: SeedErrorDetails;
+  supportedCountries?: string[];
+}
+
+export interface SeedTenant {
+  tenantId: string;
+  domains: string[];
+  displayName: string;
+}
+
+export interface SimulatorSeed {
+  tenantId: string;
+  tenantDisplayName?: string;
+  tenantDomains: string[];
+  otherTenants: SeedTenant[];
+  relayApp: {
+    clientId: string;
+    clientSecret: string;
+    /** Audiences a user token for the relay may carry (on-behalf-of input). Default [clientId, `api://${clientId}`]. */
+    audiences?: string[];
+  };
+  environments: SeedEnvironment[];
+  packages: SeedPackage[];
+  /** The home tenant's stored raw policy; omit or null for "never configured". */
+  isolationPolicy?: unknown;
+  faults?: FaultSpec[];
+  behaviour?: Partial<SimulatorBehaviour>;
+}
