@@ -19,6 +19,9 @@ import { registerSystemRoutes } from './routes/system.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import type { UpstreamClients } from './upstream/types.js';
+import { registerIsolationRoutes } from './routes/isolation.js';
+import type { AuditStore } from './services/audit-store.js';
+import type { TenantLock } from './services/tenant-lock.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,6 +31,10 @@ export interface AppDeps {
   logger?: Logger;
   /** Shared with the upstream clients (their UpstreamObserver) so /metrics counts upstream calls too. */
   metrics?: RelayMetrics;
+  /** The isolation audit trail; default built from config.auditStore (tests inject a file store). */
+  auditStore?: AuditStore;
+  /** The per-tenant isolation write lock; default in-process (DESIGN §9). */
+  tenantLock?: TenantLock;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -73,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   // The definition generator first: @fastify/swagger only sees routes registered after it.
   await registerOpenApi(app);
   await registerDocsRoutes(app, deps);
+  await registerIsolationRoutes(app, { ...deps, clock });
   // --- end routes
   return app;
 }

@@ -1,0 +1,309 @@
+// The isolation policy operations. Upstream only offers a full-replace PUT with no ETag, so every
+// write is a read-modify-write inside the per-tenant lock: read → apply the one change → (no-op:
+// stop, no PUT) → audit intent → PUT → read back → verify. When the read-back shows that another
+// writer moved the policy, the one change is redone on the fresh policy (never the stale one, so
+// their change is kept), a bounded number of times, then the caller gets a 409 saying what happened.
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import {
+  applyChange,
+  checkReadBack,
+  type DesiredRule,
+  diffIsEmpty,
+  diffPolicies,
+  type IsolationChange,
+  type PolicyDiff,
+  validateChange,
+} from '../domain/isolation-change.js';
+import { type IsolationPolicy, normalisePolicy, tenantKey, type WritableDirection } from '../domain/isolation-policy.js';
+import { parseTenantIdentifier } from '../domain/isolation-tenant-id.js';
+import { RelayError } from '../http/errors.js';
+import type { CallContext, IsolationClient, RawIsolationPolicy, TenantClient, TenantDiscovery } from '../upstream/types.js';
+import type { AuditOutcome, AuditPage, AuditQuery, AuditRecord, AuditStore } from './audit-store.js';
+import type { TenantLock } from './tenant-lock.js';
+
+/** One try plus three redos on a fresh policy. */
+export const MAX_WRITE_ATTEMPTS = 4;
+
+export interface IsolationServiceDeps {
+  isolation: IsolationClient;
+  tenant: TenantClient;
+  tenantDiscovery: TenantDiscovery;
+  auditStore: AuditStore;
+  lock: TenantLock;
+  clock: Clock;
+  newChangeId?: () => string;
+  maxAttempts?: number;
+  /** Told the outcome of every write (metrics). */
+  onOutcome?: (action: IsolationChange['action'], outcome: AuditOutcome) => void;
+  /** Told when a completion record could not be written (the intent then reads "unknown"). */
+  onAuditError?: (err: Error, changeId: string) => void;
+}
+
+export interface WriteContext {
+  call: CallContext;
+  /** callerLabel(request.caller), recorded in the audit trail. */
+  actor: string;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  reason?: string | null;
+  /** Compare-and-swap: refuse with 412 unless the policy is still at this revision. */
+  ifRevision?: string | null;
+}
+
+export interface RuleInput {
+  /** GUID, `*` or a domain. */
+  tenant: string;
+  direction: WritableDirection;
+}
+
+/** The answer of every write (DESIGN 3.2), plus how many attempts it took and what others changed meanwhile. */
+export interface WriteResult {
+  applied: boolean;
+  dryRun: boolean;
+  changed: boolean;
+  diff: PolicyDiff;
+  policy: IsolationPolicy;
+  revisionBefore: string;
+  revisionAfter: string;
+  verified: boolean;
+  changeId: string;
+  attempts: number;
+  /** What another writer changed while this write ran (kept, not overwritten); null when nobody did. */
+  concurrentChanges: PolicyDiff | null;
+}
+
+function mergeDiffs(diffs: PolicyDiff[]): PolicyDiff | null {
+  if (diffs.length === 0) return null;
+  return {
+    added: diffs.flatMap((d) => d.added),
+    removed: diffs.flatMap((d) => d.removed),
+    changed: diffs.flatMap((d) => d.changed),
+    enabledBefore: diffs[0]!.enabledBefore,
+    enabledAfter: diffs.at(-1)!.enabledAfter,
+  };
+}
+
+function describeDiff(d: PolicyDiff): string {
+  const parts = [
+    ...d.added.map((r) => `added ${r.tenantId} (${r.direction})`),
+    ...d.removed.map((r) => `removed ${r.tenantId}`),
+    ...d.changed.map((c) => `changed ${c.tenantId} from ${c.directionBefore} to ${c.directionAfter}`),
+    ...(d.enabledBefore !== d.enabledAfter ? [`turned isolation ${d.enabledAfter ? 'on' : 'off'}`] : []),
+  ];
+  return parts.length ? parts.join(', ') : 'rewrote the policy';
+}
+
+export class IsolationService {
+  private readonly newChangeId: () => string;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly deps: IsolationServiceDeps) {
+    this.newChangeId = deps.newChangeId ?? randomUUID;
+    this.maxAttempts = deps.maxAttempts ?? MAX_WRITE_ATTEMPTS;
+  }
+
+  private async ownTenantId(call: CallContext): Promise<string> {
+    return tenantKey(await this.deps.tenant.getOwnTenantId(call));
+  }
+
+  async getPolicy(call: CallContext): Promise<IsolationPolicy> {
+    const own = await this.ownTenantId(call);
+    return normalisePolicy(await this.deps.isolation.get(own, call), own);
+  }
+
+  listChanges(query: AuditQuery): Promise<AuditPage> {
+    return this.deps.auditStore.list(query);
+  }
+
+  /** GUID or `*` as typed; a domain resolved through Entra discovery; anything else → 400. */
+  async resolveTenant(input: string, target: string, call: CallContext): Promise<string> {
+    const id = parseTenantIdentifier(input, target);
+    if (id.kind !== 'domain') return id.tenantId;
+    const resolved = await this.deps.tenantDiscovery.resolveDomain(id.domain, call);
+    if (!resolved) {
+      throw new RelayError(
+        400,
+        'UnknownTenantDomain',
+        `Entra ID does not know the domain "${id.domain}", so it cannot be turned into a tenant id; check the spelling (it must be a verified domain of that tenant, such as contoso.onmicrosoft.com) or use the tenant id (GUID).`,
+        { target },
+      );
+    }
+    return tenantKey(resolved);
+  }
+
+  async upsertRule(rule: RuleInput, options: WriteOptions, ctx: WriteContext): Promise<WriteResult> {
+    const tenantId = await this.resolveTenant(rule.tenant, 'tenant', ctx.call);
+    return this.write({ action: 'upsertRule', rule: { tenantId, direction: rule.direction } }, options, ctx, tenantId);
+  }
+
+  async removeRule(tenant: string, options: WriteOptions, ctx: WriteContext): Promise<WriteResult> {
+    const tenantId = await this.resolveTenant(tenant, 'tenant', ctx.call);
+    return this.write({ action: 'removeRule', tenantId }, options, ctx, tenantId);
+  }
+
+  setEnabled(enabled: boolean, options: WriteOptions, ctx: WriteContext): Promise<WriteResult> {
+    return this.write({ action: 'setEnabled', enabled }, options, ctx, null);
+  }
+
+  async replacePolicy(
+    policy: { enabled: boolean; rules: RuleInput[] },
+    options: WriteOptions & { confirmRemovals?: boolean },
+    ctx: WriteContext,
+  ): Promise<WriteResult> {
+    const rules: DesiredRule[] = [];
+    for (const [i, r] of policy.rules.entries()) {
+      rules.push({ tenantId: await this.resolveTenant(r.tenant, `body.rules.${i}.tenant`, ctx.call), direction: r.direction });
+    }
+    return this.write({ action: 'replacePolicy', enabled: policy.enabled, rules }, options, ctx, null, options.confirmRemovals === true);
+  }
+
+  private async write(
+    change: IsolationChange,
+    options: WriteOptions,
+    ctx: WriteContext,
+    ruleTenantId: string | null,
+    confirmRemovals = false,
+  ): Promise<WriteResult> {
+    const { isolation, auditStore, lock, clock } = this.deps;
+    const own = await this.ownTenantId(ctx.call);
+    validateChange(change, own);
+    const dryRun = options.dryRun === true;
+
+    return lock.withLock(own, async () => {
+      const raw = await isolation.get(own, ctx.call);
+      const before = normalisePolicy(raw, own);
+      if (options.ifRevision && options.ifRevision !== before.revision) {
+        throw new RelayError(
+          412,
+          'RevisionMismatch',
+          `The tenant isolation policy changed since revision ${options.ifRevision} (it is now at ${before.revision}); read it again with GetIsolationPolicy, check the change still makes sense, and retry with the new revision.`,
+          { target: 'ifRevision', details: { currentRevision: before.revision } },
+        );
+      }
+      let planned = applyChange(raw, change, own);
+      const plannedPolicy = normalisePolicy(planned, own);
+      const diff = diffPolicies(before, plannedPolicy);
+      const changeId = this.newChangeId();
+      const base: AuditRecord = {
+        changeId,
+        at: new Date(clock.now()).toISOString(),
+        actor: ctx.actor,
+        action: change.action,
+        reason: options.reason?.trim() || null,
+        dryRun,
+        tenantId: own,
+        ruleTenantId,
+        before,
+        after: plannedPolicy,
+        diff,
+        correlationId: ctx.call.correlationId,
+        outcome: 'unknown',
+        verified: null,
+        completedAt: null,
+        error: null,
+      };
+      const answer = (over: Partial<WriteResult> & Pick<WriteResult, 'policy'>): WriteResult => ({
+        applied: false,
+        dryRun,
+        changed: true,
+        diff,
+        revisionBefore: before.revision,
+        revisionAfter: over.policy.revision,
+        verified: false,
+        changeId,
+        attempts: 0,
+        concurrentChanges: null,
+        ...over,
+      });
+
+      if (diffIsEmpty(diff)) {
+        await auditStore.record({ ...base, after: before, outcome: 'noChange', verified: true, completedAt: base.at });
+        this.deps.onOutcome?.(change.action, 'noChange');
+        // The policy as read already says what was asked: nothing to write, nothing to doubt.
+        return answer({ changed: false, policy: before, verified: true });
+      }
+      if (change.action === 'replacePolicy' && diff.removed.length > 0 && !confirmRemovals && !dryRun) {
+        throw new RelayError(
+          409,
+          'RemovalsNotConfirmed',
+          `Replacing the policy would remove ${diff.removed.length} existing rule(s): ${diff.removed.map((r) => r.tenantId).join(', ')}. Nothing was changed; send confirmRemovals: true to remove them, or include them in rules to keep them.`,
+          { target: 'confirmRemovals', details: { wouldRemove: diff.removed, revision: before.revision } },
+        );
+      }
+      if (dryRun) {
+        await auditStore.record({ ...base, outcome: 'dryRun', completedAt: base.at });
+        this.deps.onOutcome?.(change.action, 'dryRun');
+        return answer({ policy: plannedPolicy });
+      }
+
+      // The intent is durable before upstream hears of the change: a crash from here on leaves an
+      // "unknown" record rather than nothing.
+      try {
+        await auditStore.begin(base);
+      } catch (err) {
+        throw new RelayError(
+          503,
+          'AuditUnavailable',
+          `The audit trail could not be written (${(err as Error).message}), so the change was not sent upstream; nothing was changed. Check AUDIT_STORE and retry.`,
+          { retryAfter: 30 },
+        );
+      }
+      const concurrent: PolicyDiff[] = [];
+      let current: RawIsolationPolicy | null = null;
+      const finish = async (outcome: 'applied' | 'failed' | 'conflict', after: RawIsolationPolicy | null, verified: boolean, error: string | null) => {
+        this.deps.onOutcome?.(change.action, outcome);
+        // Upstream already has the change (or refused it); a completion we cannot write leaves the
+        // intent reading "unknown", which is the truth as far as the trail can tell.
+        await auditStore
+          .complete(changeId, { outcome, completedAt: new Date(clock.now()).toISOString(), after: normalisePolicy(after, own), verified, error })
+          .catch((err: unknown) => this.deps.onAuditError?.(err as Error, changeId));
+      };
+
+      for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+        try {
+          await isolation.put(own, planned, ctx.call);
+        } catch (err) {
+          // A PUT whose answer was lost may still have landed: look before calling it failed.
+          const landed = await isolation.get(own, ctx.call).catch(() => undefined);
+          if (landed === undefined || !checkReadBack(planned, landed, change, own).verified) {
+            await finish('failed', landed ?? null, false, (err as Error).message);
+            throw err;
+          }
+        }
+        current = await isolation.get(own, ctx.call);
+        const check = checkReadBack(planned, current, change, own);
+        const policy = normalisePolicy(current, own);
+        if (check.verified) {
+          await finish('applied', current, true, null);
+          return answer({ applied: true, policy, verified: true, attempts: attempt, concurrentChanges: mergeDiffs(concurrent) });
+        }
+        concurrent.push(check.outsideChanges);
+        if (check.changePresent) {
+          // Another writer changed other things right after us; our change stands and theirs is
+          // kept. This read is the fresh policy the redo would start from, and it already holds
+          // the change, so the redo is a no-op.
+          await finish('applied', current, true, null);
+          return answer({ applied: true, policy, verified: true, attempts: attempt, concurrentChanges: mergeDiffs(concurrent) });
+        }
+        // A whole-policy replace redone on the fresh policy would undo the other writer's change,
+        // and a compare-and-swap caller asked not to build on a policy they have not seen.
+        if (change.action === 'replacePolicy' || options.ifRevision) break;
+        planned = applyChange(current, change, own);
+      }
+
+      const policy = normalisePolicy(current, own);
+      const what = concurrent.map(describeDiff).join('; then ');
+      const message =
+        change.action === 'replacePolicy' || options.ifRevision
+          ? `Another writer changed the tenant isolation policy right after this change was written (${what}), so it is no longer what you sent. Nothing was redone; read the policy (now at revision ${policy.revision}) and try again if needed.`
+          : `Another writer kept changing the tenant isolation policy while this change was written (${what}); after ${concurrent.length} attempts the change is not in place. Read the policy (now at revision ${policy.revision}) and retry, or find the other tool that is writing it.`;
+      await finish('conflict', current, false, message);
+      throw new RelayError(409, 'ConcurrentPolicyChange', message, {
+        details: { changeId, attempts: concurrent.length, currentRevision: policy.revision, concurrentChanges: concurrent },
+      });
+    });
+  }
+}
