@@ -50,10 +50,16 @@ function environmentBody(env: SeedEnvironment, tenantId: string) {
 }
 
 /** Validation of a PUT body, in the spirit of upstream: returns [message, details] of the 400, or undefined. */
-function invalidPolicy(body: unknown, pathTenant: string): [string, { code: string; message: string }[]] | undefined {
+function invalidPolicy(
+  body: unknown,
+  pathTenant: string,
+): [string, { code: string; message: string }[]] | undefined {
   const detail = (message: string) => [{ code: 'ValidationError', message }];
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    return ['The request body must be a tenant isolation policy object', detail('Send {"properties":{...}}.')];
+    return [
+      'The request body must be a tenant isolation policy object',
+      detail('Send {"properties":{...}}.'),
+    ];
   }
   const props = (body as { properties?: unknown }).properties;
   if (!props || typeof props !== 'object' || Array.isArray(props)) {
@@ -65,14 +71,18 @@ function invalidPolicy(body: unknown, pathTenant: string): [string, { code: stri
       return ['Invalid tenant ID format', detail('The tenant ID must be a valid GUID')];
     }
     if (p.tenantId.toLowerCase() !== pathTenant.toLowerCase()) {
-      return ['Tenant ID in the body does not match the tenant in the path', detail('properties.tenantId must equal the path tenant ID.')];
+      return [
+        'Tenant ID in the body does not match the tenant in the path',
+        detail('properties.tenantId must equal the path tenant ID.'),
+      ];
     }
   }
   if (p.isDisabled !== undefined && typeof p.isDisabled !== 'boolean') {
     return ['isDisabled must be a boolean', detail('properties.isDisabled must be true or false.')];
   }
   if (p.allowedTenants !== undefined && p.allowedTenants !== null) {
-    if (!Array.isArray(p.allowedTenants)) return ['allowedTenants must be an array', detail('properties.allowedTenants must be a list.')];
+    if (!Array.isArray(p.allowedTenants))
+      return ['allowedTenants must be an array', detail('properties.allowedTenants must be a list.')];
     for (const rule of p.allowedTenants as Array<{ tenantId?: unknown; direction?: unknown }>) {
       const id = rule?.tenantId;
       if (typeof id !== 'string' || (id !== '*' && !GUID.test(id))) {
@@ -103,15 +113,22 @@ export function registerBap(app: FastifyInstance, ctx: SimContext) {
     if (!claims) return undefined;
     const appid = claim(claims, 'appid') || claim(claims, 'azp');
     if (isAppOnly(claims) && !state.behaviour.registeredClientIds.includes(appid)) {
-      bapError(reply, 403, 'Forbidden',
-        `The service principal with id '${claim(claims, 'oid')}' for application '${appid}' does not have permission to access the path '${request.url.split('?')[0]}' in tenant '${claim(claims, 'tid')}'.`);
+      bapError(
+        reply,
+        403,
+        'Forbidden',
+        `The service principal with id '${claim(claims, 'oid')}' for application '${appid}' does not have permission to access the path '${request.url.split('?')[0]}' in tenant '${claim(claims, 'tid')}'.`,
+      );
       return undefined;
     }
     return claims;
   }
 
   /** Path tenant must be a GUID and the caller's own tenant. */
-  async function isolationGuard(request: FastifyRequest<{ Params: { tenantId: string } }>, reply: FastifyReply) {
+  async function isolationGuard(
+    request: FastifyRequest<{ Params: { tenantId: string } }>,
+    reply: FastifyReply,
+  ) {
     const claims = await guard(request, reply);
     if (!claims) return undefined;
     const { tenantId } = request.params;
@@ -122,8 +139,12 @@ export function registerBap(app: FastifyInstance, ctx: SimContext) {
       return undefined;
     }
     if (tenantId.toLowerCase() !== claim(claims, 'tid').toLowerCase()) {
-      bapError(reply, 403, 'Forbidden',
-        `The caller from tenant '${claim(claims, 'tid')}' cannot access the tenant isolation policy of tenant '${tenantId}'.`);
+      bapError(
+        reply,
+        403,
+        'Forbidden',
+        `The caller from tenant '${claim(claims, 'tid')}' cannot access the tenant isolation policy of tenant '${tenantId}'.`,
+      );
       return undefined;
     }
     return tenantId.toLowerCase();
@@ -151,66 +172,109 @@ export function registerBap(app: FastifyInstance, ctx: SimContext) {
     const envs = tid === state.homeTenantId ? state.environments() : [];
     return { value: envs.map((e) => environmentBody(e, state.homeTenantId)) };
   };
-  app.get('/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments', meta('bap.environments'), listEnvironments);
-  app.get('/providers/Microsoft.BusinessAppPlatform/environments', meta('bap.environments'), listEnvironments);
+  app.get(
+    '/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments',
+    meta('bap.environments'),
+    listEnvironments,
+  );
+  app.get(
+    '/providers/Microsoft.BusinessAppPlatform/environments',
+    meta('bap.environments'),
+    listEnvironments,
+  );
 
   const getEnvironment = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const claims = await guard(request, reply);
     if (!claims) return reply;
     const env = state.environment(request.params.id);
     if (!env || claim(claims, 'tid').toLowerCase() !== state.homeTenantId) {
-      return bapError(reply, 404, 'EnvironmentNotFound',
-        `The environment '${request.params.id}' could not be found in the tenant '${claim(claims, 'tid')}'.`);
+      return bapError(
+        reply,
+        404,
+        'EnvironmentNotFound',
+        `The environment '${request.params.id}' could not be found in the tenant '${claim(claims, 'tid')}'.`,
+      );
     }
     return environmentBody(env, state.homeTenantId);
   };
-  app.get('/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/:id', meta('bap.environment'), getEnvironment);
-  app.get('/providers/Microsoft.BusinessAppPlatform/environments/:id', meta('bap.environment'), getEnvironment);
+  app.get(
+    '/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/:id',
+    meta('bap.environment'),
+    getEnvironment,
+  );
+  app.get(
+    '/providers/Microsoft.BusinessAppPlatform/environments/:id',
+    meta('bap.environment'),
+    getEnvironment,
+  );
 
-  app.get<{ Params: { tenantId: string } }>(ISOLATION_PATH, meta('bap.isolation.get'), async (request, reply) => {
-    const tenantId = await isolationGuard(request, reply);
-    if (!tenantId) return reply;
-    const stored = state.getPolicy(tenantId);
-    // An outside writer acting in the GET→PUT window: the caller's copy is already stale when it arrives.
-    for (const f of state.faults.take('bap.isolation.get', ['outsideWriter'])) state.outsideWrite(tenantId, f.spec.mutate);
-    revisionHeader(reply, tenantId);
-    if (stored !== undefined) return reply.code(200).send(stored);
-    switch (state.behaviour.neverConfiguredResponse) {
-      case 'null':
-        return reply.code(200).type('application/json').send('null');
-      case 'empty':
-        return reply.code(200).type('application/json').send('');
-      case 'emptyPolicy':
-        return reply.code(200).send({ properties: { isDisabled: false, allowedTenants: [] } });
-      default:
-        return bapError(reply, 404, 'TenantIsolationPolicyNotFound',
-          `No tenant isolation policy is configured for tenant '${tenantId}'.`);
-    }
-  });
+  app.get<{ Params: { tenantId: string } }>(
+    ISOLATION_PATH,
+    meta('bap.isolation.get'),
+    async (request, reply) => {
+      const tenantId = await isolationGuard(request, reply);
+      if (!tenantId) return reply;
+      const stored = state.getPolicy(tenantId);
+      // An outside writer acting in the GET→PUT window: the caller's copy is already stale when it arrives.
+      for (const f of state.faults.take('bap.isolation.get', ['outsideWriter']))
+        state.outsideWrite(tenantId, f.spec.mutate);
+      revisionHeader(reply, tenantId);
+      if (stored !== undefined) return reply.code(200).send(stored);
+      switch (state.behaviour.neverConfiguredResponse) {
+        case 'null':
+          return reply.code(200).type('application/json').send('null');
+        case 'empty':
+          return reply.code(200).type('application/json').send('');
+        case 'emptyPolicy':
+          return reply.code(200).send({ properties: { isDisabled: false, allowedTenants: [] } });
+        default:
+          return bapError(
+            reply,
+            404,
+            'TenantIsolationPolicyNotFound',
+            `No tenant isolation policy is configured for tenant '${tenantId}'.`,
+          );
+      }
+    },
+  );
 
-  app.put<{ Params: { tenantId: string } }>(ISOLATION_PATH, meta('bap.isolation.put'), async (request, reply) => {
-    const tenantId = await isolationGuard(request, reply);
-    if (!tenantId) return reply;
-    const body = request.body;
-    const invalid = invalidPolicy(body, tenantId);
-    if (invalid) return bapError(reply, 400, 'BadRequest', invalid[0], invalid[1]);
-    if (state.behaviour.slowPutMs > 0) await sleep(state.behaviour.slowPutMs);
-    const writers = state.faults.take('bap.isolation.put', ['outsideWriter']);
-    if (state.behaviour.isolationPut === 'async') {
-      const op = { id: randomUUID(), tenantId, body, dueAt: state.clock.now() + ASYNC_PUT_MS, polls: 0, done: false,
-        outsideWriters: writers.map((f) => f.spec.mutate) };
-      state.isolationOps.set(op.id, op);
-      reply.header('location', `${ctx.origin()}${ISOLATION_PATH.replace(':tenantId', tenantId)}/operations/${op.id}`);
-      reply.header('retry-after', '1');
-      return reply.code(202).send();
-    }
-    state.storePolicy(tenantId, body);
-    const stored = state.getPolicy(tenantId);
-    // The other admin writes right after this PUT, so the caller's read-back shows something moved.
-    for (const f of writers) state.outsideWrite(tenantId, f.spec.mutate);
-    revisionHeader(reply, tenantId);
-    return reply.code(200).send(stored);
-  });
+  app.put<{ Params: { tenantId: string } }>(
+    ISOLATION_PATH,
+    meta('bap.isolation.put'),
+    async (request, reply) => {
+      const tenantId = await isolationGuard(request, reply);
+      if (!tenantId) return reply;
+      const body = request.body;
+      const invalid = invalidPolicy(body, tenantId);
+      if (invalid) return bapError(reply, 400, 'BadRequest', invalid[0], invalid[1]);
+      if (state.behaviour.slowPutMs > 0) await sleep(state.behaviour.slowPutMs);
+      const writers = state.faults.take('bap.isolation.put', ['outsideWriter']);
+      if (state.behaviour.isolationPut === 'async') {
+        const op = {
+          id: randomUUID(),
+          tenantId,
+          body,
+          dueAt: state.clock.now() + ASYNC_PUT_MS,
+          polls: 0,
+          done: false,
+          outsideWriters: writers.map((f) => f.spec.mutate),
+        };
+        state.isolationOps.set(op.id, op);
+        reply.header(
+          'location',
+          `${ctx.origin()}${ISOLATION_PATH.replace(':tenantId', tenantId)}/operations/${op.id}`,
+        );
+        reply.header('retry-after', '1');
+        return reply.code(202).send();
+      }
+      state.storePolicy(tenantId, body);
+      const stored = state.getPolicy(tenantId);
+      // The other admin writes right after this PUT, so the caller's read-back shows something moved.
+      for (const f of writers) state.outsideWrite(tenantId, f.spec.mutate);
+      revisionHeader(reply, tenantId);
+      return reply.code(200).send(stored);
+    },
+  );
 
   app.get<{ Params: { tenantId: string; operationId: string } }>(
     `${ISOLATION_PATH}/operations/:operationId`,
@@ -220,7 +284,12 @@ export function registerBap(app: FastifyInstance, ctx: SimContext) {
       if (!tenantId) return reply;
       const op = state.isolationOps.get(request.params.operationId);
       if (!op || op.tenantId !== tenantId) {
-        return bapError(reply, 404, 'OperationNotFound', `The operation '${request.params.operationId}' was not found.`);
+        return bapError(
+          reply,
+          404,
+          'OperationNotFound',
+          `The operation '${request.params.operationId}' was not found.`,
+        );
       }
       op.polls += 1;
       state.settleIsolationOps();

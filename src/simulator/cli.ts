@@ -23,7 +23,13 @@ if (!(speed > 0)) {
   process.exit(2);
 }
 
-const sim = await startSimulator({ port, host: values.host, seed: values.seed, speed, logger: values.logger });
+const sim = await startSimulator({
+  port,
+  host: values.host,
+  seed: values.seed,
+  speed,
+  logger: values.logger,
+});
 console.log(`Upstream simulator listening on ${sim.origin}
   CA certificate:   ${sim.caCertPath}   (e.g. NODE_EXTRA_CA_CERTS=${sim.caCertPath})
   Home tenant:      ${sim.tenantId}

@@ -13,6 +13,12 @@ export class SimClock {
     return this.simBase + (Date.now() - this.realBase) * this.speed;
   }
 
+  /** Jumps simulated time forward (tests step installs through their states deterministically). */
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`The simulated clock only moves forward; got ${ms} ms.`);
+    this.simBase += ms;
+  }
+
   getSpeed(): number {
     return this.speed;
   }

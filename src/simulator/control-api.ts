@@ -2,11 +2,17 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FaultRegistry } from './faults.js';
 import { defaultBehaviour } from './state.js';
-import type { MintTokenOptions, RouteName, SimulatorBehaviour, SimulatorControl, SimulatorSeed } from './types.js';
+import type {
+  MintTokenOptions,
+  RouteName,
+  SimulatorBehaviour,
+  SimulatorControl,
+  SimulatorSeed,
+} from './types.js';
 
-const BEHAVIOUR_KEYS = Object.keys(defaultBehaviour({ relayApp: { clientId: '' } } as SimulatorSeed)) as Array<
-  keyof SimulatorBehaviour
->;
+const BEHAVIOUR_KEYS = Object.keys(
+  defaultBehaviour({ relayApp: { clientId: '' } } as SimulatorSeed),
+) as Array<keyof SimulatorBehaviour>;
 
 function badRequest(reply: FastifyReply, message: string) {
   return reply.code(400).send({ error: { code: 'BadRequest', message } });
@@ -29,6 +35,7 @@ export function registerControlApi(
       'GET /_simulator/options',
       'PUT /_simulator/options',
       'PUT /_simulator/speed',
+      'POST /_simulator/clock/advance',
       'GET /_simulator/policies/:tenantId',
       'PUT /_simulator/policies/:tenantId',
       'DELETE /_simulator/policies/:tenantId',
@@ -55,7 +62,10 @@ export function registerControlApi(
   });
 
   app.get<{ Querystring: { method?: string; route?: string } }>('/_simulator/calls', async (request) => ({
-    value: control.calls({ method: request.query.method, route: request.query.route as RouteName | undefined }),
+    value: control.calls({
+      method: request.query.method,
+      route: request.query.route as RouteName | undefined,
+    }),
   }));
 
   app.post('/_simulator/reset', async (_request, reply) => {
@@ -65,7 +75,8 @@ export function registerControlApi(
 
   app.post('/_simulator/tokens', async (request, reply) => {
     const body = request.body as MintTokenOptions | undefined;
-    if (!body || typeof body.audience !== 'string') return badRequest(reply, 'Send {"audience": "..."} and optional claims.');
+    if (!body || typeof body.audience !== 'string')
+      return badRequest(reply, 'Send {"audience": "..."} and optional claims.');
     return { access_token: await control.mintToken(body), token_type: 'Bearer' };
   });
 
@@ -74,8 +85,10 @@ export function registerControlApi(
     const body = (request.body ?? {}) as Record<string, unknown>;
     for (const [k, v] of Object.entries(body)) {
       if (k === 'speed') control.setSpeed(Number(v));
-      else if ((BEHAVIOUR_KEYS as string[]).includes(k)) control.setOption(k as keyof SimulatorBehaviour, v as never);
-      else return badRequest(reply, `Unknown option '${k}'; known: ${[...BEHAVIOUR_KEYS, 'speed'].join(', ')}.`);
+      else if ((BEHAVIOUR_KEYS as string[]).includes(k))
+        control.setOption(k as keyof SimulatorBehaviour, v as never);
+      else
+        return badRequest(reply, `Unknown option '${k}'; known: ${[...BEHAVIOUR_KEYS, 'speed'].join(', ')}.`);
     }
     return { ...extras.behaviour(), speed: extras.speed() };
   });
@@ -84,6 +97,13 @@ export function registerControlApi(
     if (!(m > 0)) return badRequest(reply, 'Send {"multiplier": <positive number>}.');
     control.setSpeed(m);
     return { speed: m };
+  });
+
+  app.post('/_simulator/clock/advance', async (request, reply) => {
+    const ms = Number((request.body as { ms?: unknown } | undefined)?.ms);
+    if (!(ms >= 0)) return badRequest(reply, 'Send {"ms": <milliseconds to move simulated time forward>}.');
+    control.advanceClock(ms);
+    return { advancedMs: ms };
   });
 
   app.get<{ Params: { tenantId: string } }>('/_simulator/policies/:tenantId', async (request) => ({
@@ -103,7 +123,8 @@ export function registerControlApi(
     '/_simulator/environments/:env/packages/:uniqueName',
     async (request, reply) => {
       const state = control.packageState(request.params.env, request.params.uniqueName);
-      if (state === undefined) return reply.code(404).send({ error: { code: 'NotFound', message: 'Not offered there.' } });
+      if (state === undefined)
+        return reply.code(404).send({ error: { code: 'NotFound', message: 'Not offered there.' } });
       return { state };
     },
   );

@@ -18,7 +18,10 @@ const TOKEN_LIFETIME_SECONDS = 3599;
 export function oauthError(reply: FastifyReply, status: number, error: string, aadsts: number, text: string) {
   const correlationId = randomUUID();
   const traceId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return reply.code(status).send({
     error,
     error_description: `AADSTS${aadsts}: ${text} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
@@ -37,7 +40,9 @@ function resourceOf(scopeParam: string | undefined, needsDefault: boolean): stri
   const scope = scopes[0];
   if (!scope) return undefined;
   if (needsDefault && !scope.endsWith('/.default')) return undefined;
-  const resource = scope.endsWith('/.default') ? scope.slice(0, -'/.default'.length) : scope.replace(/\/[^/]+$/, '');
+  const resource = scope.endsWith('/.default')
+    ? scope.slice(0, -'/.default'.length)
+    : scope.replace(/\/[^/]+$/, '');
   if (!resource) return undefined;
   // Entra issues the PowerApps service's tokens with the trailing slash, the Power Platform API's without.
   return resource === 'https://service.powerapps.com' ? 'https://service.powerapps.com/' : resource;
@@ -80,7 +85,11 @@ export function registerEntra(app: FastifyInstance, ctx: SimContext, appCertPem:
       const path = generic ? asked : tid!;
       return {
         token_endpoint: `${origin}/${path}/oauth2/v2.0/token`,
-        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        token_endpoint_auth_methods_supported: [
+          'client_secret_post',
+          'private_key_jwt',
+          'client_secret_basic',
+        ],
         jwks_uri: `${origin}/${path}/discovery/v2.0/keys`,
         response_modes_supported: ['query', 'fragment', 'form_post'],
         subject_types_supported: ['pairwise'],
@@ -95,7 +104,20 @@ export function registerEntra(app: FastifyInstance, ctx: SimContext, appCertPem:
         http_logout_supported: true,
         frontchannel_logout_supported: true,
         end_session_endpoint: `${origin}/${path}/oauth2/v2.0/logout`,
-        claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'tid', 'oid', 'upn', 'name', 'roles', 'scp'],
+        claims_supported: [
+          'sub',
+          'iss',
+          'aud',
+          'exp',
+          'iat',
+          'nbf',
+          'tid',
+          'oid',
+          'upn',
+          'name',
+          'roles',
+          'scp',
+        ],
         tenant_region_scope: 'NA',
         cloud_instance_name: 'microsoftonline.com',
         cloud_graph_host_name: 'graph.windows.net',
@@ -104,13 +126,17 @@ export function registerEntra(app: FastifyInstance, ctx: SimContext, appCertPem:
     },
   );
 
-  app.get<{ Params: { tenant: string } }>('/:tenant/discovery/v2.0/keys', meta('entra.jwks'), async (request, reply) => {
-    const asked = request.params.tenant;
-    if (!['common', 'organizations'].includes(asked.toLowerCase()) && !state.resolveTenant(asked)) {
-      return unknownTenant(reply, asked);
-    }
-    return tokens.jwks();
-  });
+  app.get<{ Params: { tenant: string } }>(
+    '/:tenant/discovery/v2.0/keys',
+    meta('entra.jwks'),
+    async (request, reply) => {
+      const asked = request.params.tenant;
+      if (!['common', 'organizations'].includes(asked.toLowerCase()) && !state.resolveTenant(asked)) {
+        return unknownTenant(reply, asked);
+      }
+      return tokens.jwks();
+    },
+  );
 
   app.post<{ Params: { tenant: string }; Body: Record<string, string> | undefined }>(
     '/:tenant/oauth2/v2.0/token',
@@ -124,69 +150,141 @@ export function registerEntra(app: FastifyInstance, ctx: SimContext, appCertPem:
 
       // Client authentication (both grants).
       if (body['client_id'] !== relay.clientId) {
-        return oauthError(reply, 400, 'unauthorized_client', 700016,
-          `Application with identifier '${body['client_id'] ?? ''}' was not found in the directory '${asked}'.`);
+        return oauthError(
+          reply,
+          400,
+          'unauthorized_client',
+          700016,
+          `Application with identifier '${body['client_id'] ?? ''}' was not found in the directory '${asked}'.`,
+        );
       }
       let appidacr: '1' | '2';
       if (body['client_secret'] !== undefined) {
         if (body['client_secret'] !== relay.clientSecret) {
-          return oauthError(reply, 401, 'invalid_client', 7000215,
-            `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${relay.clientId}'.`);
+          return oauthError(
+            reply,
+            401,
+            'invalid_client',
+            7000215,
+            `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${relay.clientId}'.`,
+          );
         }
         appidacr = '1';
       } else if (body['client_assertion'] !== undefined) {
         if (body['client_assertion_type'] !== ASSERTION_TYPE) {
-          return oauthError(reply, 400, 'invalid_request', 50027, `client_assertion_type must be '${ASSERTION_TYPE}'.`);
+          return oauthError(
+            reply,
+            400,
+            'invalid_request',
+            50027,
+            `client_assertion_type must be '${ASSERTION_TYPE}'.`,
+          );
         }
         const problem = await checkClientAssertion(body['client_assertion'], relay.clientId, [
           `${ctx.origin()}/${asked}/oauth2/v2.0/token`,
           `${ctx.origin()}/${tid}/oauth2/v2.0/token`,
         ]);
-        if (problem) return oauthError(reply, 401, 'invalid_client', 700027, `Client assertion failed signature validation. ${problem}`);
+        if (problem)
+          return oauthError(
+            reply,
+            401,
+            'invalid_client',
+            700027,
+            `Client assertion failed signature validation. ${problem}`,
+          );
         appidacr = '2';
       } else {
-        return oauthError(reply, 401, 'invalid_client', 7000218,
-          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+        return oauthError(
+          reply,
+          401,
+          'invalid_client',
+          7000218,
+          "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
       }
 
       const grant = body['grant_type'];
       if (grant === 'client_credentials') {
         const aud = resourceOf(body['scope'], true);
         if (!aud) {
-          return oauthError(reply, 400, 'invalid_scope', 1002012,
-            `The provided value for scope '${body['scope'] ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+          return oauthError(
+            reply,
+            400,
+            'invalid_scope',
+            1002012,
+            `The provided value for scope '${body['scope'] ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+          );
         }
         const oid = servicePrincipalId(relay.clientId, tid);
         const claims: JWTPayload = {
-          aud, iss: tokens.issuerFor(tid), tid, oid, sub: oid, appid: relay.clientId, azp: relay.clientId,
-          appidacr, azpacr: appidacr, idtyp: 'app', roles: [],
+          aud,
+          iss: tokens.issuerFor(tid),
+          tid,
+          oid,
+          sub: oid,
+          appid: relay.clientId,
+          azp: relay.clientId,
+          appidacr,
+          azpacr: appidacr,
+          idtyp: 'app',
+          roles: [],
         };
         return tokenResponse(await tokens.sign(claims, { expiresInSeconds: TOKEN_LIFETIME_SECONDS }));
       }
       if (grant === OBO_GRANT) {
         if (body['requested_token_use'] !== 'on_behalf_of') {
-          return oauthError(reply, 400, 'invalid_request', 900144, "The request body must contain the following parameter: 'requested_token_use' with the value 'on_behalf_of'.");
+          return oauthError(
+            reply,
+            400,
+            'invalid_request',
+            900144,
+            "The request body must contain the following parameter: 'requested_token_use' with the value 'on_behalf_of'.",
+          );
         }
         const aud = resourceOf(body['scope'], false);
-        if (!aud) return oauthError(reply, 400, 'invalid_scope', 70011, `The provided value for scope '${body['scope'] ?? ''}' is not valid.`);
+        if (!aud)
+          return oauthError(
+            reply,
+            400,
+            'invalid_scope',
+            70011,
+            `The provided value for scope '${body['scope'] ?? ''}' is not valid.`,
+          );
         let user: JWTPayload;
         try {
-          user = await tokens.verify(body['assertion'] ?? '', relay.audiences ?? [relay.clientId, `api://${relay.clientId}`]);
+          user = await tokens.verify(
+            body['assertion'] ?? '',
+            relay.audiences ?? [relay.clientId, `api://${relay.clientId}`],
+          );
         } catch (err) {
           const p = err instanceof TokenProblem ? err : new TokenProblem('invalid_token', String(err));
           const code = p.reason === 'expired' ? 500133 : p.reason === 'wrong_audience' ? 50013 : 50013;
           return oauthError(reply, 400, 'invalid_grant', code, `Assertion failed validation: ${p.message}`);
         }
         const claims: JWTPayload = {
-          aud, iss: tokens.issuerFor(String(user['tid'])), tid: user['tid'], oid: user['oid'], sub: String(user['oid']),
+          aud,
+          iss: tokens.issuerFor(String(user['tid'])),
+          tid: user['tid'],
+          oid: user['oid'],
+          sub: String(user['oid']),
           ...(user['upn'] ? { upn: user['upn'], preferred_username: user['upn'] } : {}),
           ...(user['name'] ? { name: user['name'] } : {}),
-          appid: relay.clientId, azp: relay.clientId, appidacr, azpacr: appidacr, idtyp: 'user',
+          appid: relay.clientId,
+          azp: relay.clientId,
+          appidacr,
+          azpacr: appidacr,
+          idtyp: 'user',
           scp: delegatedScopes(aud),
         };
         return tokenResponse(await tokens.sign(claims, { expiresInSeconds: TOKEN_LIFETIME_SECONDS }));
       }
-      return oauthError(reply, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant ?? ''}'.`);
+      return oauthError(
+        reply,
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${grant ?? ''}'.`,
+      );
     },
   );
 
@@ -200,7 +298,11 @@ export function registerEntra(app: FastifyInstance, ctx: SimContext, appCertPem:
   }
 
   /** Verifies a private_key_jwt client assertion against the relay app's certificate; returns the problem or undefined. */
-  async function checkClientAssertion(assertion: string, clientId: string, audiences: string[]): Promise<string | undefined> {
+  async function checkClientAssertion(
+    assertion: string,
+    clientId: string,
+    audiences: string[],
+  ): Promise<string | undefined> {
     try {
       const header = decodeProtectedHeader(assertion);
       const alg = header.alg === 'PS256' ? 'PS256' : 'RS256';
@@ -211,8 +313,13 @@ export function registerEntra(app: FastifyInstance, ctx: SimContext, appCertPem:
         return 'The certificate thumbprint in the assertion header does not match a certificate registered for the app.';
       }
       const key = await importX509(appCertPem, alg);
-      const { payload } = await jwtVerify(assertion, key, { algorithms: ['RS256', 'PS256'], audience: audiences, clockTolerance: 5 });
-      if (payload.iss !== clientId || payload.sub !== clientId) return "The assertion's iss and sub must be the client id.";
+      const { payload } = await jwtVerify(assertion, key, {
+        algorithms: ['RS256', 'PS256'],
+        audience: audiences,
+        clockTolerance: 5,
+      });
+      if (payload.iss !== clientId || payload.sub !== clientId)
+        return "The assertion's iss and sub must be the client id.";
       return undefined;
     } catch (err) {
       return (err as Error).message;

@@ -25,11 +25,15 @@ function mulberry32(seed: number): () => number {
 
 /** Throws with a sentence naming the bad field; used by control() and the HTTP control API. */
 export function validateFault(f: unknown): FaultSpec {
-  if (!f || typeof f !== 'object') throw new Error('A fault must be a JSON object like {"route":"*","kind":"status","status":503}.');
+  if (!f || typeof f !== 'object')
+    throw new Error('A fault must be a JSON object like {"route":"*","kind":"status","status":503}.');
   const spec = f as FaultSpec;
   if (typeof spec.route !== 'string') throw new Error('fault.route is required: a route name or "*".');
   if (!KINDS.includes(spec.kind)) throw new Error(`fault.kind must be one of ${KINDS.join(', ')}.`);
-  if (spec.kind === 'status' && !(Number.isInteger(spec.status) && spec.status! >= 400 && spec.status! <= 599)) {
+  if (
+    spec.kind === 'status' &&
+    !(Number.isInteger(spec.status) && spec.status! >= 400 && spec.status! <= 599)
+  ) {
     throw new Error('fault.status must be an HTTP error status (400-599) for kind "status".');
   }
   if (spec.kind === 'latency' && !(typeof spec.latencyMs === 'number' && spec.latencyMs >= 0)) {

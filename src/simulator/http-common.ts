@@ -37,7 +37,13 @@ export function routeMeta(request: FastifyRequest): RouteMeta | undefined {
 }
 
 /** BAP / Governance envelope: {"error":{"code","message",...}}. */
-export function bapError(reply: FastifyReply, status: number, code: string, message: string, details?: unknown[]) {
+export function bapError(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  message: string,
+  details?: unknown[],
+) {
   return reply
     .code(status)
     .send({ error: { code, message, ...(details ? { details } : {}), detailUrlType: 'NotSpecified' } });
@@ -48,8 +54,16 @@ export function ppapiError(reply: FastifyReply, status: number, code: string, me
   return reply.code(status).send({ code, message });
 }
 
-export function surfaceError(reply: FastifyReply, surface: 'bap' | 'ppapi', status: number, code: string, message: string) {
-  return surface === 'bap' ? bapError(reply, status, code, message) : ppapiError(reply, status, code, message);
+export function surfaceError(
+  reply: FastifyReply,
+  surface: 'bap' | 'ppapi',
+  status: number,
+  code: string,
+  message: string,
+) {
+  return surface === 'bap'
+    ? bapError(reply, status, code, message)
+    : ppapiError(reply, status, code, message);
 }
 
 /**
@@ -67,7 +81,13 @@ export async function authenticate(
   const authorizationUri = `${ctx.origin()}/${ctx.state.homeTenantId}/oauth2/authorize`;
   if (!match) {
     reply.header('www-authenticate', `Bearer authorization_uri="${authorizationUri}", error="invalid_token"`);
-    surfaceError(reply, surface, 401, 'MissingAuthenticationToken', 'The request did not include an access token.');
+    surfaceError(
+      reply,
+      surface,
+      401,
+      'MissingAuthenticationToken',
+      'The request did not include an access token.',
+    );
     return undefined;
   }
   try {

@@ -15,7 +15,14 @@ import { defaultSeed, loadSeedFile } from './seed.js';
 import { SimState } from './state.js';
 import { relayAppCertificate, serverCertificate } from './tls.js';
 import { TokenAuthority } from './tokens.js';
-import type { CallRecord, FaultSpec, Simulator, SimulatorControl, SimulatorOptions, SimulatorSeed } from './types.js';
+import type {
+  CallRecord,
+  FaultSpec,
+  Simulator,
+  SimulatorControl,
+  SimulatorOptions,
+  SimulatorSeed,
+} from './types.js';
 
 export * from './types.js';
 export { DEMO_ENVIRONMENTS, defaultSeed } from './seed.js';
@@ -131,15 +138,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const surface = routeMeta(request)?.surface;
-    if (surface === 'ppapi') return reply.code(status).send({ code: STATUS_CODES[status] ?? 'Error', message: error.message });
-    if (surface === 'entra') return reply.code(status).send({ error: 'invalid_request', error_description: error.message });
-    return reply.code(status).send({ error: { code: STATUS_CODES[status] ?? 'Error', message: error.message } });
+    if (surface === 'ppapi')
+      return reply.code(status).send({ code: STATUS_CODES[status] ?? 'Error', message: error.message });
+    if (surface === 'entra')
+      return reply.code(status).send({ error: 'invalid_request', error_description: error.message });
+    return reply
+      .code(status)
+      .send({ error: { code: STATUS_CODES[status] ?? 'Error', message: error.message } });
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
-      error: { code: 'NotFound', message: `The simulator serves no route for ${request.method} ${request.url.split('?')[0]}.` },
+      error: {
+        code: 'NotFound',
+        message: `The simulator serves no route for ${request.method} ${request.url.split('?')[0]}.`,
+      },
     }),
   );
 
@@ -150,6 +165,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const control: SimulatorControl = {
     reset: () => state.reset(),
     setSpeed: (m) => clock.setSpeed(m),
+    advanceClock: (ms) => clock.advance(ms),
     addFault: (f) => state.faults.add(f),
     removeFault: (id) => void state.faults.remove(id),
     clearFaults: () => state.faults.clear(),

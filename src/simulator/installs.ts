@@ -60,7 +60,12 @@ export class InstallModel {
     for (const def of seed.packages) {
       for (const envId of def.environments ?? dataverseEnvs) {
         const instance: PackageInstance | undefined = def.installed
-          ? { instancePackageId: randomUUID(), version: def.installed.version, state: 'Installed', errorDetails: null }
+          ? {
+              instancePackageId: randomUUID(),
+              version: def.installed.version,
+              state: 'Installed',
+              errorDetails: null,
+            }
           : undefined;
         this.envs.get(envId)?.set(def.uniqueName, { def, instance });
       }
@@ -133,7 +138,8 @@ export class InstallModel {
       createdDateTime: iso(op.createdAt),
       lastActionDateTime: lastAction,
       error: status === 'Failed' ? op.error : null,
-      statusMessage: status === 'Succeeded' ? '' : status === 'Failed' || status === 'Canceled' ? op.statusMessage : null,
+      statusMessage:
+        status === 'Succeeded' ? '' : status === 'Failed' || status === 'Canceled' ? op.statusMessage : null,
     };
   }
 
@@ -157,8 +163,10 @@ export class InstallModel {
       else if (status === 'Running') entry.instance.state = 'Installing';
       else {
         op.finalized = true;
-        if (status === 'Succeeded') entry.instance = { ...entry.instance, state: 'Installed', errorDetails: null };
-        else if (status === 'Failed') entry.instance = { ...entry.instance, state: 'InstallFailed', errorDetails: op.error };
+        if (status === 'Succeeded')
+          entry.instance = { ...entry.instance, state: 'Installed', errorDetails: null };
+        else if (status === 'Failed')
+          entry.instance = { ...entry.instance, state: 'InstallFailed', errorDetails: op.error };
         else entry.instance = op.previous;
       }
     }

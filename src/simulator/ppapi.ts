@@ -65,7 +65,12 @@ function rows(entry: EnvPackage, lcid: string | undefined): { installed?: object
     state: inst.state,
     errorDetails: inst.errorDetails,
   });
-  const availableRow = () => ({ ...commonFields(def, lcid), instancePackageId: null, state: 'None', errorDetails: null });
+  const availableRow = () => ({
+    ...commonFields(def, lcid),
+    instancePackageId: null,
+    state: 'None',
+    errorDetails: null,
+  });
   return {
     installed: instance ? installedRow(instance) : undefined,
     available: !instance || compareVersions(def.version, instance.version) > 0 ? availableRow() : undefined,
@@ -76,11 +81,18 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
   const { state } = ctx;
 
   /** Token and api-version checks every appmanagement call makes. */
-  async function guard(request: FastifyRequest<{ Querystring: Query }>, reply: FastifyReply): Promise<boolean> {
+  async function guard(
+    request: FastifyRequest<{ Querystring: Query }>,
+    reply: FastifyReply,
+  ): Promise<boolean> {
     if (!(await authenticate(ctx, request, reply, 'ppapi'))) return false;
     if (!request.query['api-version']) {
-      ppapiError(reply, 400, 'MissingApiVersionParameter',
-        "The api-version query parameter (?api-version=) is required for all requests.");
+      ppapiError(
+        reply,
+        400,
+        'MissingApiVersionParameter',
+        'The api-version query parameter (?api-version=) is required for all requests.',
+      );
       return false;
     }
     return true;
@@ -90,12 +102,21 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
   function dataverseEnvironment(environmentId: string, reply: FastifyReply) {
     const env = state.environment(environmentId);
     if (!env) {
-      ppapiError(reply, 404, 'EnvironmentNotFound', `The environment '${environmentId}' was not found in this tenant.`);
+      ppapiError(
+        reply,
+        404,
+        'EnvironmentNotFound',
+        `The environment '${environmentId}' was not found in this tenant.`,
+      );
       return undefined;
     }
     if (!env.dataverseUrl) {
-      ppapiError(reply, 400, 'DataverseNotFound',
-        `The environment '${environmentId}' has no Dataverse database; application packages need one. Add Dataverse to the environment, then try again.`);
+      ppapiError(
+        reply,
+        400,
+        'DataverseNotFound',
+        `The environment '${environmentId}' has no Dataverse database; application packages need one. Add Dataverse to the environment, then try again.`,
+      );
       return undefined;
     }
     return env;
@@ -108,7 +129,8 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
     const body: { value: object[]; '@odata.nextLink'?: string } = { value: items.slice(skip, skip + size) };
     if (skip + size < items.length) {
       const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(request.query)) if (v !== undefined && k !== '$skiptoken') params.set(k, v);
+      for (const [k, v] of Object.entries(request.query))
+        if (v !== undefined && k !== '$skiptoken') params.set(k, v);
       params.set('$skiptoken', String(skip + size));
       body['@odata.nextLink'] = `${ctx.origin()}${request.url.split('?')[0]}?${params.toString()}`;
     }
@@ -125,8 +147,12 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
       const wanted = request.query.appInstallState ?? 'All';
       const filter = INSTALL_STATES.find((s) => s.toLowerCase() === wanted.toLowerCase());
       if (!filter) {
-        return ppapiError(reply, 400, 'InvalidParameter',
-          `appInstallState '${wanted}' is not valid; use All, Installed or NotInstalled.`);
+        return ppapiError(
+          reply,
+          400,
+          'InvalidParameter',
+          `appInstallState '${wanted}' is not valid; use All, Installed or NotInstalled.`,
+        );
       }
       const items: object[] = [];
       for (const entry of state.installs.packages(env.id)) {
@@ -138,24 +164,28 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
     },
   );
 
-  app.get<{ Querystring: Query }>('/appmanagement/applicationPackages', meta('ppapi.listTenantPackages'), async (request, reply) => {
-    if (!(await guard(request, reply))) return reply;
-    const items = state.seed.packages.map((def) => ({
-      uniqueName: def.uniqueName,
-      ...texts(def, request.query.lcid),
-      applicationId: def.applicationId,
-      applicationName: def.applicationName ?? def.localizedName,
-      applicationDescription: null,
-      singlePageApplicationUrl: null,
-      publisherName: def.publisherName,
-      publisherId: def.publisherId,
-      learnMoreUrl: def.learnMoreUrl ?? 'https://go.microsoft.com/fwlink/?linkid=000000',
-      catalogVisibility: 'None',
-      applicationVisibility: 'All',
-      errorDetails: def.tenantErrorDetails ?? null,
-    }));
-    return page(request, items);
-  });
+  app.get<{ Querystring: Query }>(
+    '/appmanagement/applicationPackages',
+    meta('ppapi.listTenantPackages'),
+    async (request, reply) => {
+      if (!(await guard(request, reply))) return reply;
+      const items = state.seed.packages.map((def) => ({
+        uniqueName: def.uniqueName,
+        ...texts(def, request.query.lcid),
+        applicationId: def.applicationId,
+        applicationName: def.applicationName ?? def.localizedName,
+        applicationDescription: null,
+        singlePageApplicationUrl: null,
+        publisherName: def.publisherName,
+        publisherId: def.publisherId,
+        learnMoreUrl: def.learnMoreUrl ?? 'https://go.microsoft.com/fwlink/?linkid=000000',
+        catalogVisibility: 'None',
+        applicationVisibility: 'All',
+        errorDetails: def.tenantErrorDetails ?? null,
+      }));
+      return page(request, items);
+    },
+  );
 
   app.post<{ Params: { env: string; uniqueName: string }; Querystring: Query }>(
     '/appmanagement/environments/:env/applicationPackages/:uniqueName/install',
@@ -166,12 +196,17 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
       if (!env) return reply;
       const name = request.params.uniqueName;
       const offered = state.installs.packages(env.id).some((p) => p.def.uniqueName === name);
-      if (!offered) return ppapiError(reply, 400, 'BadRequest', 'Package requested for installation was not found');
+      if (!offered)
+        return ppapiError(reply, 400, 'BadRequest', 'Package requested for installation was not found');
       const running = state.installs.busy(env.id);
       if (running) {
         return state.behaviour.busyStatus === 409
-          ? ppapiError(reply, 409, 'Conflict',
-              `Another application package operation (${running.id}) is in progress in environment '${env.id}'. Wait for it to finish, then try again.`)
+          ? ppapiError(
+              reply,
+              409,
+              'Conflict',
+              `Another application package operation (${running.id}) is in progress in environment '${env.id}'. Wait for it to finish, then try again.`,
+            )
           : ppapiError(reply, 400, 'BadRequest', 'Bad Request');
       }
       const started = state.installs.start(env.id, name)!;
@@ -206,7 +241,10 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
       };
       const mode = state.behaviour.installResponse;
       if (mode === 'operation-location') {
-        reply.header('operation-location', `${ctx.origin()}/appmanagement/environments/${env.id}/operations/${op.id}?api-version=1`);
+        reply.header(
+          'operation-location',
+          `${ctx.origin()}/appmanagement/environments/${env.id}/operations/${op.id}?api-version=1`,
+        );
       }
       return reply.code(mode === 'body-200' ? 200 : 202).send(body);
     },
@@ -219,11 +257,21 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
       if (!(await guard(request, reply))) return reply;
       const { env, operationId } = request.params;
       if (!GUID.test(operationId)) {
-        return ppapiError(reply, 400, 'InvalidOperationId', `The operation id '${operationId}' is not a valid GUID.`);
+        return ppapiError(
+          reply,
+          400,
+          'InvalidOperationId',
+          `The operation id '${operationId}' is not a valid GUID.`,
+        );
       }
       const view = state.installs.operation(state.environment(env)?.id ?? env, operationId);
       if (!view) {
-        return ppapiError(reply, 404, 'OperationNotFound', `The operation '${operationId}' was not found in environment '${env}'.`);
+        return ppapiError(
+          reply,
+          404,
+          'OperationNotFound',
+          `The operation '${operationId}' was not found in environment '${env}'.`,
+        );
       }
       return view;
     },

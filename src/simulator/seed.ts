@@ -14,8 +14,14 @@ export const DEMO_ENVIRONMENTS = {
   teams: '8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d',
 } as const;
 
-const PUBLISHER_D365 = { publisherName: 'Microsoft Dynamics 365', publisherId: '11112222-3333-4444-5555-666677778888' };
-const PUBLISHER_CONTOSO = { publisherName: 'Contoso Ltd', publisherId: '99990000-aaaa-4bbb-8ccc-ddddeeeeffff' };
+const PUBLISHER_D365 = {
+  publisherName: 'Microsoft Dynamics 365',
+  publisherId: '11112222-3333-4444-5555-666677778888',
+};
+const PUBLISHER_CONTOSO = {
+  publisherName: 'Contoso Ltd',
+  publisherId: '99990000-aaaa-4bbb-8ccc-ddddeeeeffff',
+};
 
 const packages: SeedPackage[] = [
   {
@@ -169,7 +175,11 @@ export function defaultSeed(): SimulatorSeed {
         tenantId: CONTOSO,
         isDisabled: false,
         allowedTenants: [
-          { tenantId: FABRIKAM, tenantDisplayName: 'Fabrikam', direction: { inbound: true, outbound: false } },
+          {
+            tenantId: FABRIKAM,
+            tenantDisplayName: 'Fabrikam',
+            direction: { inbound: true, outbound: false },
+          },
           { tenantId: NORTHWIND, tenantDisplayName: '', direction: { inbound: false, outbound: false } },
           { tenantId: '*', direction: { inbound: false, outbound: true } },
         ],

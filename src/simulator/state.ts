@@ -128,7 +128,11 @@ export class SimState {
     } else {
       policy.properties.allowedTenants = [
         ...(Array.isArray(policy.properties.allowedTenants) ? policy.properties.allowedTenants : []),
-        { tenantId: randomUUID(), tenantDisplayName: 'Added by another admin', direction: { inbound: true, outbound: false } },
+        {
+          tenantId: randomUUID(),
+          tenantDisplayName: 'Added by another admin',
+          direction: { inbound: true, outbound: false },
+        },
       ];
     }
     this.storePolicy(tenantId, policy);

@@ -50,7 +50,10 @@ async function makeAppCert(): Promise<KeyAndCert> {
 
 export function serverCertificate(files?: { keyFile: string; certFile: string }): Promise<KeyAndCert> {
   if (files) {
-    return Promise.resolve({ key: readFileSync(files.keyFile, 'utf8'), cert: readFileSync(files.certFile, 'utf8') });
+    return Promise.resolve({
+      key: readFileSync(files.keyFile, 'utf8'),
+      cert: readFileSync(files.certFile, 'utf8'),
+    });
   }
   serverCert ??= makeServerCert();
   return serverCert;

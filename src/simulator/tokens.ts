@@ -39,7 +39,10 @@ export class TokenAuthority {
     return { keys: [this.publicJwk] };
   }
 
-  async sign(claims: JWTPayload, opts: { kid?: string; expiresInSeconds: number; notBeforeOffsetSeconds?: number }) {
+  async sign(
+    claims: JWTPayload,
+    opts: { kid?: string; expiresInSeconds: number; notBeforeOffsetSeconds?: number },
+  ) {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ uti: randomUUID().replace(/-/g, ''), ver: '2.0', ...claims })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: opts.kid ?? this.kid })

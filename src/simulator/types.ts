@@ -38,6 +38,8 @@ export interface SimulatorControl {
   /** Back to the seed state: faults cleared (the seed's own faults re-applied), call log cleared, speed restored. */
   reset(): void;
   setSpeed(multiplier: number): void;
+  /** Moves simulated time forward by `ms` at once (use a tiny speed to freeze time, then step). */
+  advanceClock(ms: number): void;
   /** Returns the fault id. */
   addFault(f: FaultSpec): string;
   removeFault(id: string): void;
