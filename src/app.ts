@@ -20,6 +20,10 @@ import { registerOpenApi } from './http/openapi.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import type { UpstreamClients } from './upstream/types.js';
 import { registerIsolationRoutes } from './routes/isolation.js';
+import { registerEnvironmentRoutes } from './routes/environments.js';
+import { registerOperationRoutes } from './routes/operations.js';
+import { registerPackageRoutes } from './routes/packages.js';
+import { createInstallServices, type InstallWiringDeps } from './services/install-wiring.js';
 import type { AuditStore } from './services/audit-store.js';
 import type { TenantLock } from './services/tenant-lock.js';
 
@@ -35,6 +39,8 @@ export interface AppDeps {
   auditStore?: AuditStore;
   /** The per-tenant isolation write lock; default in-process (DESIGN §9). */
   tenantLock?: TenantLock;
+  /** Install polling and registry overrides (tests, the benchmark, a shared registry). */
+  installs?: Pick<InstallWiringDeps, 'pollPolicy' | 'registry'>;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -81,6 +87,10 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   await registerOpenApi(app);
   await registerDocsRoutes(app, deps);
   await registerIsolationRoutes(app, { ...deps, clock });
+  const installs = createInstallServices({ ...deps, ...deps.installs, clock, log: app.log, metrics: app.metrics });
+  await registerEnvironmentRoutes(app, installs);
+  await registerPackageRoutes(app, installs);
+  await registerOperationRoutes(app, installs);
   // --- end routes
   return app;
 }

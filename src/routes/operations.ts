@@ -1,0 +1,130 @@
+// GetInstallStatus (a snapshot, always 200) and the wait endpoint behind every install's Location
+// URL (202 while running, then the final result). answerInstall is shared with InstallPackage.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RelayApp } from '../app.js';
+import { installAcceptedSchema, installResultSchema, operationParams, statusQuery, waitQuery } from '../domain/install-schemas.js';
+import { failureMessage, type InstallResult, isFailure, isTerminal } from '../domain/install-status.js';
+import { callerLabel } from '../http/caller.js';
+import { RelayError } from '../http/errors.js';
+import type { InstallView } from '../services/install-service.js';
+import { publicOrigin } from '../services/install-wait-url.js';
+import type { InstallServices } from '../services/install-wiring.js';
+import type { CallContext } from '../upstream/types.js';
+
+export function callContext(request: FastifyRequest): CallContext {
+  return {
+    correlationId: String(request.id),
+    ...(request.caller?.bearerToken ? { userAssertion: request.caller.bearerToken } : {}),
+  };
+}
+
+export interface AnswerOptions {
+  /** The operation id the wait URL uses (the all-zero id when following the package state). */
+  operationId: string;
+  failOnError: boolean;
+}
+
+/**
+ * 202 + Location + Retry-After while the install runs; 200 with the result when it succeeded;
+ * 422 naming the package, upstream's message and the operation id when it failed, was canceled
+ * or timed out (a 4xx, so the flow engine fails the action at once instead of retrying), or 200
+ * with that status when the caller asked for failOnError=false.
+ */
+export function answerInstall(s: InstallServices, request: FastifyRequest, reply: FastifyReply, view: InstallView, o: AnswerOptions) {
+  const r = view.result;
+  if (!isTerminal(r.status)) {
+    const url = s.waitUrls.signedUrl(publicOrigin(request, s.config), {
+      environmentId: r.environmentId,
+      operationId: o.operationId,
+      packageUniqueName: r.packageUniqueName,
+      packageVersion: r.packageVersion,
+      ...(o.failOnError ? {} : { failOnError: false }),
+    });
+    reply.code(202).header('location', url).header('retry-after', String(view.retryAfter));
+    return {
+      operationId: r.operationId,
+      environmentId: r.environmentId,
+      status: r.status,
+      packageUniqueName: r.packageUniqueName,
+      statusUrl: url,
+    };
+  }
+  request.log.info(
+    {
+      event: 'install.result',
+      caller: callerLabel(request.caller),
+      environmentId: r.environmentId,
+      packageUniqueName: r.packageUniqueName,
+      operationId: r.operationId,
+      status: r.status,
+    },
+    `install result ${r.status} delivered`,
+  );
+  if (isFailure(r.status) && o.failOnError) throw failureError(r);
+  reply.code(200);
+  return r;
+}
+
+function failureError(r: InstallResult): RelayError {
+  const code = r.status === 'Canceled' ? 'InstallCanceled' : r.status === 'TimedOut' ? 'InstallTimedOut' : 'InstallFailed';
+  return new RelayError(422, code, failureMessage(r), { details: r, target: 'operationId' });
+}
+
+export async function registerOperationRoutes(app: RelayApp, s: InstallServices) {
+  app.get(
+    '/v1/environments/:environmentId/operations/:operationId',
+    {
+      config: { permission: 'packages.read' },
+      schema: {
+        operationId: 'GetInstallStatus',
+        summary: 'Get install status',
+        description:
+          'Returns where an install stands right now, always with 200: for Power Apps and for flows that turned the asynchronous pattern off.',
+        tags: ['Packages'],
+        params: operationParams,
+        querystring: statusQuery,
+        response: { 200: installResultSchema },
+      },
+    },
+    async (request) => {
+      const { environmentId, operationId } = request.params;
+      const view = await s.installs.progress(environmentId, operationId, { packageUniqueName: request.query.package ?? null, packageVersion: null }, 0);
+      return view.result;
+    },
+  );
+
+  // The Location target of InstallPackage (internal: the flow engine calls it, makers do not).
+  // It accepts the signed `sig` from the URL instead of credentials, so it verifies that here.
+  app.get(
+    '/v1/environments/:environmentId/operations/:operationId/wait',
+    {
+      config: { permission: 'packages.install', acceptsWaitToken: true },
+      schema: {
+        hide: true,
+        operationId: 'WaitForInstall',
+        summary: 'Wait for an install to finish',
+        description:
+          'The Location URL of an install: answers 202 while the install runs and the final result when it ends. The flow engine calls it; makers do not.',
+        'x-ms-visibility': 'internal',
+        tags: ['Packages'],
+        params: operationParams,
+        querystring: waitQuery,
+        response: { 200: installResultSchema, 202: installAcceptedSchema },
+      },
+    },
+    async (request, reply) => {
+      s.waitUrls.verify(request.url);
+      const { environmentId, operationId } = request.params;
+      const q = request.query;
+      const release = app.shuttingDown;
+      const view = await s.installs.progress(
+        environmentId,
+        operationId,
+        { packageUniqueName: q.package ?? null, packageVersion: q.version ?? null },
+        q.waitSeconds * 1000,
+        release,
+      );
+      return answerInstall(s, request, reply, view, { operationId, failOnError: q.failOnError !== 'false' });
+    },
+  );
+}

@@ -1,0 +1,330 @@
+// Install a package and wait: pre-checks, start-or-join, one POST at most, and progress from one
+// shared poller per operation. The routes turn what this returns into 200/202/422 answers.
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import {
+  alreadyInstalledResult,
+  engineRetryAfterSeconds,
+  type InstallProgress,
+  type InstallResult,
+  installResult,
+  isTerminal,
+  PACKAGE_STATE_OPERATION_ID,
+  progressFromOperation,
+  progressFromPackageState,
+} from '../domain/install-status.js';
+import { compareVersions, isInProgressState, isInstalledState } from '../domain/package-model.js';
+import { RelayError } from '../http/errors.js';
+import { UpstreamError } from '../upstream/errors.js';
+import type { AppManagementClient, CallContext, RawApplicationPackage } from '../upstream/types.js';
+import type { EnvironmentPackages, ResolvedPackage } from './environment-packages.js';
+import type { EnvironmentService } from './environment-service.js';
+import type { PollPolicy } from './operation-poller.js';
+import type { OperationPollers } from './operation-pollers.js';
+import type { InstallRecord, InstallRegistry } from './operation-registry.js';
+
+export interface InstallLog {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface InstallServiceDeps {
+  appManagement: AppManagementClient;
+  environments: EnvironmentService;
+  packages: EnvironmentPackages;
+  registry: InstallRegistry;
+  pollers: OperationPollers;
+  clock: Clock;
+  installDeadlineMs: number;
+  /** Upper bound for one upstream status call, retries included. */
+  pollCallDeadlineMs: number;
+  pollPolicy?: PollPolicy;
+  log: InstallLog;
+  /** Counts outcomes for /metrics (RelayMetrics fits). */
+  metrics?: { installFinished(outcome: 'succeeded' | 'failed' | 'canceled' | 'already_installed' | 'joined' | 'timed_out'): void };
+}
+
+export type InstallStart =
+  | { kind: 'alreadyInstalled'; result: InstallResult }
+  | { kind: 'running'; record: InstallRecord; joined: boolean };
+
+/** Upstream says the environment is busy with another package operation. */
+const BUSY_MESSAGE = /busy|in progress|another (install|operation)|already (running|in progress)|currently|lifecycle operation|concurrent/i;
+
+export interface InstallView {
+  result: InstallResult;
+  /** Seconds the engine should wait before asking again (while running). */
+  retryAfter: number;
+}
+
+export class InstallService {
+  constructor(private readonly d: InstallServiceDeps) {}
+
+  /** Start the install, or join the one already running (here or upstream). */
+  async start(environmentId: string, given: string, callerLabel: string, ctx: CallContext): Promise<InstallStart> {
+    const existing = await this.runningRecord(environmentId, given);
+    if (existing) {
+      this.d.log.info(this.fields(existing, callerLabel, 'install.join'), 'install joined (already running in this relay)');
+      return { kind: 'running', record: existing, joined: true };
+    }
+    const { value, leader } = await this.d.registry.startOnce(environmentId, given, () =>
+      this.startFresh(environmentId, given, callerLabel, ctx),
+    );
+    if (value.kind === 'alreadyInstalled') {
+      const r = value.result;
+      this.d.log.info(
+        { event: 'install.alreadyInstalled', caller: callerLabel, environmentId, packageUniqueName: r.packageUniqueName, packageVersion: r.packageVersion },
+        'install not needed: package already installed',
+      );
+      this.d.metrics?.installFinished('already_installed');
+      return value;
+    }
+    if (!leader || value.joined) {
+      this.d.log.info(this.fields(value.record, callerLabel, 'install.join'), 'install joined');
+      this.d.metrics?.installFinished('joined');
+      return { ...value, joined: true };
+    }
+    this.d.log.info(this.fields(value.record, callerLabel, 'install.start'), 'install started');
+    return value;
+  }
+
+  /** Progress of an operation; holds up to waitMs for it to end (long poll). */
+  async progress(
+    environmentId: string,
+    operationId: string,
+    ids: { packageUniqueName: string | null; packageVersion: string | null },
+    waitMs: number,
+    release?: AbortSignal,
+  ): Promise<InstallView> {
+    const record = ids.packageUniqueName
+      ? await this.d.registry.get(environmentId, ids.packageUniqueName)
+      : await this.d.registry.findByOperation(environmentId, operationId);
+    const packageUniqueName = ids.packageUniqueName ?? record?.packageUniqueName ?? null;
+    if (operationId === PACKAGE_STATE_OPERATION_ID && !packageUniqueName) {
+      throw new RelayError(
+        400,
+        'PackageRequired',
+        'This install is followed through the package state, so the request needs ?package=<unique name>; use the Location URL exactly as InstallPackage returned it.',
+        { target: 'package' },
+      );
+    }
+    const poller = this.pollerFor(environmentId, operationId, packageUniqueName, record);
+    let progress: InstallProgress;
+    try {
+      progress = waitMs > 0 ? await poller.wait(waitMs, release) : poller.withDeadline(await poller.snapshot());
+    } catch (err) {
+      if (err instanceof UpstreamError && err.status === 404) {
+        throw new RelayError(
+          404,
+          'OperationNotFound',
+          `Environment ${environmentId} has no install operation ${operationId}. Check both ids; an operation id only works with the environment it was started in.`,
+          { target: 'operationId', upstreamStatus: 404 },
+        );
+      }
+      throw err;
+    }
+    const result = installResult(progress, {
+      environmentId,
+      packageUniqueName,
+      packageVersion: ids.packageVersion ?? record?.packageVersion ?? null,
+      startedAt: record?.startedAt ?? null,
+    });
+    const elapsed = this.d.clock.now() - poller.startedAtMs();
+    return { result, retryAfter: engineRetryAfterSeconds(elapsed, progress.upstreamRetryAfter) };
+  }
+
+  /** Requests held open right now, across all operations. */
+  get waiting(): number {
+    return this.d.pollers.waiting;
+  }
+
+  /** A record for this env+package whose operation has not visibly ended. */
+  private async runningRecord(environmentId: string, given: string): Promise<InstallRecord | undefined> {
+    const record = await this.d.registry.get(environmentId, given);
+    if (!record) return undefined;
+    const known = this.d.pollers.peek(this.pollerKey(environmentId, record.operationId, record.packageUniqueName))?.lastKnown;
+    if (known && isTerminal(known.status)) {
+      await this.d.registry.complete(environmentId, record.packageUniqueName, record.operationId);
+      return undefined;
+    }
+    return record;
+  }
+
+  private async startFresh(environmentId: string, given: string, callerLabel: string, ctx: CallContext): Promise<InstallStart> {
+    await this.d.environments.requireDataverse(environmentId, ctx);
+    const raw = await this.d.packages.raw(environmentId, ctx);
+    const pkg = this.d.packages.resolve(environmentId, given, raw);
+
+    const installed = pkg.entries.find((e) => isInstalledState(e.state));
+    const newest = newestVersion(pkg.entries);
+    if (installed && compareVersions(installed.version, newest) >= 0) {
+      return { kind: 'alreadyInstalled', result: alreadyInstalledResult(environmentId, pkg.uniqueName, installed.version ?? null) };
+    }
+    const underWay = this.underWay(environmentId, pkg, callerLabel);
+    if (underWay) return underWay;
+
+    const record = (operationId: string): InstallRecord => ({
+      environmentId,
+      packageUniqueName: pkg.uniqueName,
+      operationId,
+      packageVersion: newest,
+      startedAt: new Date(this.d.clock.now()).toISOString(),
+      startedBy: callerLabel,
+    });
+    try {
+      const started = await this.d.appManagement.installPackage(environmentId, pkg.uniqueName, ctx);
+      const r = record(started.operationId);
+      await this.d.registry.put(r);
+      return { kind: 'running', record: r, joined: false };
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      const rejoined = await this.afterFailedPost(environmentId, pkg, err, callerLabel, ctx);
+      if (rejoined) return rejoined;
+      throw err;
+    }
+  }
+
+  /** Upstream already shows an install of this package under way: join it instead of POSTing. */
+  private underWay(environmentId: string, pkg: ResolvedPackage, callerLabel: string): InstallStart | undefined {
+    const busy = pkg.entries.find((e) => isInProgressState(e.state));
+    if (!busy) return undefined;
+    if (busy.state === 'UninstallRequested' || busy.state === 'Uninstalling') {
+      throw new RelayError(
+        409,
+        'PackageBusy',
+        `Package "${pkg.uniqueName}" is being uninstalled in environment ${environmentId}; run the install again once that has finished.`,
+        { retryAfter: 60 },
+      );
+    }
+    const lastOperation = busy['lastOperation'] as { operationId?: string } | undefined;
+    const r: InstallRecord = {
+      environmentId,
+      packageUniqueName: pkg.uniqueName,
+      operationId: lastOperation?.operationId ?? PACKAGE_STATE_OPERATION_ID,
+      packageVersion: busy.version ?? null,
+      startedAt: new Date(this.d.clock.now()).toISOString(),
+      startedBy: callerLabel,
+    };
+    void this.d.registry.put(r);
+    return { kind: 'running', record: r, joined: true };
+  }
+
+  /**
+   * The POST failed. Busy and throttled answers become answers the flow engine can act on. A
+   * timeout or 5xx may have started the install anyway, so re-read the package state instead of
+   * POSTing again (the POST is not idempotent upstream).
+   */
+  private async afterFailedPost(
+    environmentId: string,
+    pkg: ResolvedPackage,
+    err: UpstreamError,
+    callerLabel: string,
+    ctx: CallContext,
+  ): Promise<InstallStart | undefined> {
+    const status = err.status;
+    const said = err.details.upstreamMessage ?? err.message;
+    const busy = () => {
+      const retryAfter = err.details.retryAfterSeconds ?? 60;
+      return new RelayError(
+        409,
+        'EnvironmentBusy',
+        `Environment ${environmentId} is busy with another package operation, and Power Platform runs one at a time per environment. Retry after ${retryAfter} seconds. Upstream said: "${said}".`,
+        { upstreamStatus: status, retryAfter },
+      );
+    };
+    if (status === 409 || (status === 400 && BUSY_MESSAGE.test(said))) throw busy();
+    if (status === 400 && !/not found/i.test(said)) {
+      // Some tenants answer a busy environment with a bare 400: look for the other operation.
+      const reread = await this.d.packages.raw(environmentId, ctx).catch(() => undefined);
+      if (reread?.some((e) => isInProgressState(e.state))) throw busy();
+      return undefined;
+    }
+    if (status === 400) {
+      throw new RelayError(
+        404,
+        'PackageNotFound',
+        `Power Platform did not find package "${pkg.uniqueName}" for environment ${environmentId} although the environment lists it; it is usually not available in the environment's region. Upstream said: "${said}".`,
+        { upstreamStatus: status, target: 'uniqueName' },
+      );
+    }
+    const uncertain = err.kind === 'timeout' || err.kind === 'network' || err.kind === 'deadline' || (status !== undefined && status >= 500);
+    if (!uncertain) return undefined;
+    const reread = await this.d.packages.raw(environmentId, ctx).catch(() => undefined);
+    const entries = reread?.filter((e) => e.uniqueName === pkg.uniqueName);
+    if (entries?.some((e) => isInProgressState(e.state))) {
+      this.d.log.warn({ event: 'install.postUncertain', environmentId, packageUniqueName: pkg.uniqueName, upstreamStatus: status }, 'install POST failed but upstream shows the install under way; following it');
+      return this.underWay(environmentId, { ...pkg, entries }, callerLabel);
+    }
+    throw new RelayError(
+      503,
+      'InstallNotStarted',
+      `Power Platform failed while starting the install of "${pkg.uniqueName}" and shows no install under way, so nothing was started; retry later. Upstream said: "${said}".`,
+      { upstreamStatus: status, retryAfter: err.details.retryAfterSeconds ?? 30 },
+    );
+  }
+
+  private pollerKey(environmentId: string, operationId: string, packageUniqueName: string | null): string {
+    const env = environmentId.toLowerCase();
+    return operationId === PACKAGE_STATE_OPERATION_ID
+      ? `${env}/package/${(packageUniqueName ?? '').toLowerCase()}`
+      : `${env}/operation/${operationId.toLowerCase()}`;
+  }
+
+  pollerFor(environmentId: string, operationId: string, packageUniqueName: string | null, record?: InstallRecord) {
+    return this.d.pollers.get(this.pollerKey(environmentId, operationId, packageUniqueName), () => ({
+      operationId,
+      deadlineMs: this.d.installDeadlineMs,
+      knownSince: record ? Date.parse(record.startedAt) : undefined,
+      policy: this.d.pollPolicy,
+      fetch: () => this.fetchProgress(environmentId, operationId, packageUniqueName),
+      onTerminal: (p) => {
+        if (packageUniqueName) void this.d.registry.complete(environmentId, packageUniqueName, operationId);
+        this.d.metrics?.installFinished(p.status === 'Succeeded' ? 'succeeded' : p.status === 'Canceled' ? 'canceled' : 'failed');
+        this.d.log.info(
+          {
+            event: 'install.finished',
+            caller: record?.startedBy ?? null,
+            environmentId,
+            packageUniqueName,
+            operationId,
+            status: p.status,
+            upstreamMessage: p.error?.message ?? p.statusMessage,
+          },
+          `install ${p.status.toLowerCase()}`,
+        );
+      },
+      onPollError: (err) =>
+        this.d.log.warn({ event: 'install.pollFailed', environmentId, operationId, err: (err as Error).message }, 'install status poll failed; backing off'),
+    }));
+  }
+
+  private async fetchProgress(environmentId: string, operationId: string, packageUniqueName: string | null): Promise<InstallProgress> {
+    const ctx: CallContext = {
+      correlationId: `poll-${randomUUID()}`,
+      deadline: this.d.clock.now() + this.d.pollCallDeadlineMs,
+    };
+    if (operationId !== PACKAGE_STATE_OPERATION_ID) {
+      return progressFromOperation(await this.d.appManagement.getOperation(environmentId, operationId, ctx));
+    }
+    const raw = await this.d.packages.raw(environmentId, ctx);
+    const entries = raw.filter((e) => e.uniqueName === packageUniqueName);
+    return progressFromPackageState(entries, operationId, new Date(this.d.clock.now()).toISOString());
+  }
+
+  private fields(r: InstallRecord, caller: string, event: string) {
+    return {
+      event,
+      caller,
+      environmentId: r.environmentId,
+      packageUniqueName: r.packageUniqueName,
+      operationId: r.operationId,
+      startedBy: r.startedBy,
+    };
+  }
+}
+
+function newestVersion(entries: RawApplicationPackage[]): string | null {
+  let newest: string | null = null;
+  for (const e of entries) if (e.version && compareVersions(e.version, newest) > 0) newest = e.version;
+  return newest;
+}

@@ -1,0 +1,85 @@
+// The wait URL handed out as Location. Everything a replica needs to answer it is in the URL
+// (environment, operation, package, version, failOnError), and a signed, expiring `sig` makes it
+// usable without the connection's credentials, for a GET of exactly that URL and nothing else.
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import { RelayError } from '../http/errors.js';
+import type { WaitUrlSigner } from '../http/wait-url-token.js';
+
+export interface WaitUrlParams {
+  environmentId: string;
+  operationId: string;
+  packageUniqueName: string | null;
+  packageVersion?: string | null;
+  /** Only written when false, so the default URL stays short. */
+  failOnError?: boolean;
+}
+
+/** The relay-relative path and query of a wait URL, without the signature. */
+export function waitPathAndQuery(p: WaitUrlParams): string {
+  const path = `/v1/environments/${encodeURIComponent(p.environmentId)}/operations/${encodeURIComponent(p.operationId)}/wait`;
+  const q: string[] = [];
+  if (p.packageUniqueName) q.push(`package=${encodeURIComponent(p.packageUniqueName)}`);
+  if (p.packageVersion) q.push(`version=${encodeURIComponent(p.packageVersion)}`);
+  if (p.failOnError === false) q.push('failOnError=false');
+  return q.length ? `${path}?${q.join('&')}` : path;
+}
+
+/** GetInstallStatus for the same operation (needs credentials; for makers and Power Apps). */
+export function statusPathAndQuery(p: WaitUrlParams): string {
+  const path = `/v1/environments/${encodeURIComponent(p.environmentId)}/operations/${encodeURIComponent(p.operationId)}`;
+  return p.packageUniqueName ? `${path}?package=${encodeURIComponent(p.packageUniqueName)}` : path;
+}
+
+/** The origin Location must start with: PUBLIC_BASE_URL, or the forwarded host behind a trusted proxy. */
+export function publicOrigin(request: FastifyRequest, config: Pick<Config, 'publicBaseUrl' | 'trustProxy'>): string {
+  if (config.trustProxy && request.headers['x-forwarded-host']) return `${request.protocol}://${request.host}`;
+  return config.publicBaseUrl;
+}
+
+/** The request URL with its `sig` parameter taken out: what the signature covers. */
+export function unsignedRequestTarget(rawUrl: string): { target: string; sig: string | undefined } {
+  const at = rawUrl.indexOf('?');
+  if (at < 0) return { target: rawUrl, sig: undefined };
+  let sig: string | undefined;
+  const kept: string[] = [];
+  for (const part of rawUrl.slice(at + 1).split('&')) {
+    if (part.startsWith('sig=')) sig = decodeURIComponent(part.slice(4));
+    else if (part !== '') kept.push(part);
+  }
+  const path = rawUrl.slice(0, at);
+  return { target: kept.length ? `${path}?${kept.join('&')}` : path, sig };
+}
+
+export class WaitUrls {
+  constructor(
+    private readonly signer: WaitUrlSigner,
+    private readonly now: () => number,
+  ) {}
+
+  /** Absolute, signed wait URL. */
+  signedUrl(origin: string, p: WaitUrlParams): string {
+    const target = waitPathAndQuery(p);
+    const sig = this.signer.sign(target, this.now());
+    return `${origin}${target}${target.includes('?') ? '&' : '?'}sig=${sig}`;
+  }
+
+  /** Throws 401 unless the request's `sig` covers exactly this request's path and query. */
+  verify(rawUrl: string): void {
+    const { target, sig } = unsignedRequestTarget(rawUrl);
+    if (sig === undefined) return;
+    const verdict = this.signer.verify(target, sig, this.now());
+    if (verdict === 'ok') return;
+    const why = {
+      malformed: 'is malformed',
+      expired: 'has expired',
+      mismatch: 'does not match this URL (it was changed, or it belongs to another URL or relay)',
+    }[verdict];
+    throw new RelayError(
+      401,
+      'InvalidWaitToken',
+      `The wait URL's signature ${why}. Use the Location URL exactly as InstallPackage returned it, or call GetInstallStatus with the connection's credentials.`,
+      { target: 'sig', headers: { 'www-authenticate': 'Bearer realm="admin-relay"' } },
+    );
+  }
+}

@@ -1,0 +1,247 @@
+// One upstream poller per operation, shared by every request waiting on it. Waiters are cheap (a
+// promise and a timer each); upstream sees one status call per poll interval however many wait.
+// Polling honours upstream Retry-After, backs off with jitter, never hot-loops, stops when nobody
+// waits, and gives up at the install deadline (TimedOut, distinct from Failed).
+import type { Clock } from '../clock.js';
+import { type InstallProgress, isTerminal } from '../domain/install-status.js';
+import { UpstreamError } from '../upstream/errors.js';
+
+export interface PollPolicy {
+  /** First interval between polls. */
+  initialMs: number;
+  /** Each poll that finds the operation still running multiplies the interval by this. */
+  factor: number;
+  maxMs: number;
+  /** Spread each interval by ±this fraction so many pollers do not fire in lockstep. */
+  jitter: number;
+  /** Floor for any wait, whatever upstream or the arithmetic says: no hot loops. */
+  minMs: number;
+}
+
+export const DEFAULT_POLL_POLICY: PollPolicy = { initialMs: 1_000, factor: 1.5, maxMs: 10_000, jitter: 0.2, minMs: 250 };
+
+export type FetchProgress = () => Promise<InstallProgress>;
+
+interface Waiter {
+  resolve(p: InstallProgress): void;
+  timer: AbortController;
+  /** Removes the listener on the caller's release signal (shutdown), if any. */
+  unlisten?(): void;
+}
+
+export interface OperationPollerOptions {
+  operationId: string;
+  fetch: FetchProgress;
+  clock: Clock;
+  policy?: PollPolicy;
+  /** How long an install may run, counted from its start, before waiters get TimedOut. */
+  deadlineMs: number;
+  /** When the relay learned of the operation; the start if upstream does not say. */
+  knownSince?: number;
+  onTerminal?(p: InstallProgress): void;
+  onPollError?(err: unknown): void;
+  random?: () => number;
+}
+
+export class OperationPoller {
+  private latest: InstallProgress | undefined;
+  private latestAt = Number.NEGATIVE_INFINITY;
+  private nextPollAt = 0;
+  private intervalMs: number;
+  private errorStreak = 0;
+  private inFlight: Promise<InstallProgress> | undefined;
+  private readonly waiters = new Set<Waiter>();
+  private loopRunning = false;
+  private loopStop = new AbortController();
+  private terminalNotified = false;
+  private readonly policy: PollPolicy;
+  private readonly knownSince: number;
+  /** Upstream status calls made by this poller (for tests, metrics and the benchmark). */
+  upstreamCalls = 0;
+  terminalAt: number | undefined;
+
+  constructor(private readonly o: OperationPollerOptions) {
+    this.policy = o.policy ?? DEFAULT_POLL_POLICY;
+    this.intervalMs = this.policy.initialMs;
+    this.knownSince = o.knownSince ?? o.clock.now();
+  }
+
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  get lastKnown(): InstallProgress | undefined {
+    return this.latest;
+  }
+
+  /** When the install started as far as this relay can tell (epoch ms, the relay's clock). */
+  startedAtMs(): number {
+    return this.deadlineAt() - this.o.deadlineMs;
+  }
+
+  /** When the last upstream answer arrived (epoch ms), for idle eviction. */
+  get lastPolledAt(): number {
+    return this.latestAt;
+  }
+
+  /** Epoch ms after which the install counts as timed out. */
+  deadlineAt(): number {
+    const started = this.latest?.startedAt ? Date.parse(this.latest.startedAt) : Number.NaN;
+    return (Number.isNaN(started) ? this.knownSince : Math.min(started, this.knownSince)) + this.o.deadlineMs;
+  }
+
+  /** The progress with the deadline applied: a running install past it reads as TimedOut. */
+  withDeadline(p: InstallProgress): InstallProgress {
+    if (isTerminal(p.status) || this.o.clock.now() < this.deadlineAt()) return p;
+    return { ...p, status: 'TimedOut', lastActionAt: new Date(this.o.clock.now()).toISOString() };
+  }
+
+  /**
+   * The current progress, polling upstream only when the last answer is older than the poll
+   * interval; concurrent callers share one upstream call. A failed poll answers with the last
+   * known progress when there is one, so one upstream hiccup does not fail a flow.
+   */
+  async snapshot(): Promise<InstallProgress> {
+    const now = this.o.clock.now();
+    if (this.latest && (isTerminal(this.latest.status) || now < this.nextPollAt)) return this.latest;
+    try {
+      return await this.pollOnce();
+    } catch (err) {
+      if (this.latest) return this.latest;
+      throw err;
+    }
+  }
+
+  /**
+   * Resolves when the operation ends or after `ms`, whichever is first (with the deadline
+   * applied). `release` ends the wait early with the current progress (the relay shutting down).
+   */
+  wait(ms: number, release?: AbortSignal): Promise<InstallProgress> {
+    if (this.latest && isTerminal(this.latest.status)) return Promise.resolve(this.latest);
+    if (this.o.clock.now() >= this.deadlineAt()) return this.snapshot().then((p) => this.withDeadline(p));
+    if (ms <= 0 || release?.aborted) return this.snapshot().then((p) => this.withDeadline(p));
+    return new Promise<InstallProgress>((resolve) => {
+      const waiter: Waiter = { resolve, timer: new AbortController() };
+      this.waiters.add(waiter);
+      if (release) {
+        const onRelease = () => this.release(waiter, this.current());
+        release.addEventListener('abort', onRelease, { once: true });
+        waiter.unlisten = () => release.removeEventListener('abort', onRelease);
+      }
+      this.o.clock.sleep(ms, waiter.timer.signal).then(
+        () => this.release(waiter, this.current()),
+        () => {},
+      );
+      this.ensureLoop();
+    });
+  }
+
+  private current(): InstallProgress {
+    return this.withDeadline(
+      this.latest ?? {
+        operationId: this.o.operationId,
+        status: 'Running',
+        startedAt: null,
+        lastActionAt: null,
+        statusMessage: null,
+        error: null,
+      },
+    );
+  }
+
+  private release(waiter: Waiter, p: InstallProgress) {
+    if (!this.waiters.delete(waiter)) return;
+    waiter.timer.abort();
+    waiter.unlisten?.();
+    waiter.resolve(p);
+    // Nobody waits any more: stop polling now rather than at the next tick.
+    if (this.waiters.size === 0) this.loopStop.abort();
+  }
+
+  private settleAll(p: InstallProgress) {
+    for (const w of [...this.waiters]) this.release(w, p);
+  }
+
+  private pollOnce(): Promise<InstallProgress> {
+    if (this.inFlight) return this.inFlight;
+    this.upstreamCalls++;
+    const call = this.o.fetch().then(
+      (p) => {
+        this.inFlight = undefined;
+        this.accept(p);
+        return p;
+      },
+      (err: unknown) => {
+        this.inFlight = undefined;
+        this.errorStreak++;
+        this.nextPollAt = this.o.clock.now() + this.delayAfterError(err);
+        this.o.onPollError?.(err);
+        throw err;
+      },
+    );
+    this.inFlight = call;
+    return call;
+  }
+
+  private accept(p: InstallProgress) {
+    const now = this.o.clock.now();
+    const changed = this.latest?.status !== p.status;
+    this.latest = p;
+    this.latestAt = now;
+    this.errorStreak = 0;
+    // A status change (NotStarted → Running) means things are moving: look again soon.
+    this.intervalMs = changed ? this.policy.initialMs : Math.min(this.policy.maxMs, this.intervalMs * this.policy.factor);
+    const upstreamMs = (p.upstreamRetryAfter ?? 0) * 1000;
+    this.nextPollAt = now + Math.max(this.jittered(this.intervalMs), upstreamMs, this.policy.minMs);
+    if (isTerminal(p.status)) {
+      this.terminalAt = now;
+      this.settleAll(p);
+      if (!this.terminalNotified) {
+        this.terminalNotified = true;
+        this.o.onTerminal?.(p);
+      }
+    }
+  }
+
+  private delayAfterError(err: unknown): number {
+    const retryAfter = err instanceof UpstreamError ? err.details.retryAfterSeconds : undefined;
+    const backoff = Math.min(this.policy.maxMs * 3, this.policy.initialMs * 2 ** Math.min(10, this.errorStreak));
+    return Math.max(this.jittered(backoff), (retryAfter ?? 0) * 1000, this.policy.minMs);
+  }
+
+  private jittered(ms: number): number {
+    const r = this.o.random ?? Math.random;
+    return Math.round(ms * (1 + this.policy.jitter * (2 * r() - 1)));
+  }
+
+  private ensureLoop() {
+    if (this.loopRunning) return;
+    this.loopRunning = true;
+    if (this.loopStop.signal.aborted) this.loopStop = new AbortController();
+    this.loop().finally(() => {
+      this.loopRunning = false;
+      // A waiter may have arrived while the loop was winding down.
+      if (this.waiters.size > 0 && !(this.latest && isTerminal(this.latest.status))) this.ensureLoop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const stop = this.loopStop.signal;
+    while (this.waiters.size > 0 && !stop.aborted) {
+      if (this.latest && isTerminal(this.latest.status)) return this.settleAll(this.latest);
+      const now = this.o.clock.now();
+      const deadline = this.deadlineAt();
+      if (now >= deadline) return this.settleAll(this.current());
+      const waitMs = Math.min(this.nextPollAt - now, deadline - now);
+      if (waitMs > 0) {
+        try {
+          await this.o.clock.sleep(waitMs, stop);
+        } catch {
+          return;
+        }
+        continue;
+      }
+      await this.pollOnce().catch(() => {});
+    }
+  }
+}

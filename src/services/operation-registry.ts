@@ -1,0 +1,80 @@
+// The registry of installs in flight, keyed by environment + package (DESIGN §9). It is what
+// makes 50 identical concurrent InstallPackage calls cause one upstream POST: the first caller
+// starts the install, everyone else joins it. Behind an interface so a shared engine (Redis,
+// PostgreSQL) can back it later for several replicas; the in-process default is below.
+
+export interface InstallRecord {
+  environmentId: string;
+  packageUniqueName: string;
+  operationId: string;
+  packageVersion: string | null;
+  /** ISO time the relay started or joined the install. */
+  startedAt: string;
+  /** callerLabel of whoever started it, for the logs. */
+  startedBy: string;
+}
+
+export interface InstallRegistry {
+  /** The install recorded as running for this environment and package, if any. */
+  get(environmentId: string, packageUniqueName: string): Promise<InstallRecord | undefined>;
+  /** Finds the record of an operation (for GetInstallStatus without a package name). */
+  findByOperation(environmentId: string, operationId: string): Promise<InstallRecord | undefined>;
+  /**
+   * Runs `start` unless another call for the same key is already running it; every concurrent
+   * caller gets the same outcome. `leader` is true for the one caller whose `start` ran.
+   */
+  startOnce<T>(environmentId: string, packageUniqueName: string, start: () => Promise<T>): Promise<{ value: T; leader: boolean }>;
+  put(record: InstallRecord): Promise<void>;
+  /** Forgets the install once it has ended (only if the record still names this operation). */
+  complete(environmentId: string, packageUniqueName: string, operationId: string): Promise<void>;
+}
+
+const keyOf = (environmentId: string, packageUniqueName: string) =>
+  `${environmentId.toLowerCase()}\n${packageUniqueName.toLowerCase()}`;
+
+export class InMemoryInstallRegistry implements InstallRegistry {
+  private readonly records = new Map<string, InstallRecord>();
+  private readonly starting = new Map<string, Promise<unknown>>();
+
+  constructor(
+    /** Records older than this are ignored: the install deadline has passed, upstream state decides. */
+    private readonly maxAgeMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  async get(environmentId: string, packageUniqueName: string) {
+    const key = keyOf(environmentId, packageUniqueName);
+    const record = this.records.get(key);
+    if (record && this.now() - Date.parse(record.startedAt) > this.maxAgeMs) {
+      this.records.delete(key);
+      return undefined;
+    }
+    return record;
+  }
+
+  async findByOperation(environmentId: string, operationId: string) {
+    const env = environmentId.toLowerCase();
+    for (const r of this.records.values()) {
+      if (r.environmentId.toLowerCase() === env && r.operationId.toLowerCase() === operationId.toLowerCase()) return r;
+    }
+    return undefined;
+  }
+
+  async startOnce<T>(environmentId: string, packageUniqueName: string, start: () => Promise<T>) {
+    const key = keyOf(environmentId, packageUniqueName);
+    const running = this.starting.get(key) as Promise<T> | undefined;
+    if (running) return { value: await running, leader: false };
+    const p = start().finally(() => this.starting.delete(key));
+    this.starting.set(key, p);
+    return { value: await p, leader: true };
+  }
+
+  async put(record: InstallRecord) {
+    this.records.set(keyOf(record.environmentId, record.packageUniqueName), record);
+  }
+
+  async complete(environmentId: string, packageUniqueName: string, operationId: string) {
+    const key = keyOf(environmentId, packageUniqueName);
+    if (this.records.get(key)?.operationId === operationId) this.records.delete(key);
+  }
+}
