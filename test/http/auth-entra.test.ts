@@ -1,7 +1,8 @@
-// AUTH_MODE=entra: which tokens get in, and that every refusal says why with the right status.
-import { SignJWT } from 'jose';
-import { exportSPKI } from 'jose';
+// AUTH_MODE=entra, the parts the simulator cannot show: probe routes for signed wait URLs and routes
+// that forgot their permission, key rollover, an unreachable JWKS. A local JWKS on 127.0.0.1 stands
+// in for Entra here; the token matrix against the simulator is in auth-entra-simulator.test.ts.
 import t from 'tap';
+import { createEntraVerifier, EntraTokenError } from '../../src/http/entra.js';
 import { startLocalEntra } from './support/local-entra.js';
 import { buildProbeApp } from './support/probe-app.js';
 
@@ -20,8 +21,6 @@ t.teardown(() => app.close());
 
 const get = (token?: string, url = '/v1/probe/read') =>
   app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
-
-const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 t.test('a valid delegated token with the scope is accepted and names the user', async (t) => {
   const token = await entra.mintToken({ upn: 'admin@contoso.com', scp: 'packages.read', oid: '11111111-1111-1111-1111-111111111111' });
@@ -44,61 +43,6 @@ t.test('an app-only token with the app role is accepted, as a v2 token for the c
   t.equal(res.statusCode, 200, res.body);
   t.equal(res.json().name, 'flow-app-v2');
 });
-
-const refusals: Array<[string, () => Promise<string>, number, RegExp]> = [
-  ['expired', () => entra.mintToken({ roles: ['packages.read'], expiresInSeconds: -120 }), 401, /expired/],
-  ['not yet valid', () => entra.mintToken({ roles: ['packages.read'], notBeforeOffsetSeconds: 600 }), 401, /not valid yet/],
-  ['wrong audience', () => entra.mintToken({ roles: ['packages.read'], audience: 'https://graph.microsoft.com' }), 401, /audience/],
-  ['wrong issuer', () => entra.mintToken({ roles: ['packages.read'], issuer: 'https://evil.example/' }), 401, /issuer/],
-  [
-    'another tenant',
-    () => entra.mintToken({ roles: ['packages.read'], tenantId: '99999999-9999-4999-8999-999999999999' }),
-    401,
-    /ENTRA_ALLOWED_TENANTS/,
-  ],
-  ['unknown kid', () => entra.mintToken({ roles: ['packages.read'], kid: 'not-a-known-key' }), 401, /kid/],
-  [
-    'alg none',
-    async () => {
-      const now = Math.floor(Date.now() / 1000);
-      return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ tid: entra.tenantId, aud: AUDIENCE, iss: `https://sts.windows.net/${entra.tenantId}/`, exp: now + 600, roles: ['packages.read'] })}.`;
-    },
-    401,
-    /RS256/,
-  ],
-  [
-    'HS256 signed with the public key',
-    async () =>
-      new SignJWT({ tid: entra.tenantId, roles: ['packages.read'] })
-        .setProtectedHeader({ alg: 'HS256', kid: entra.kid })
-        .setIssuer(`https://sts.windows.net/${entra.tenantId}/`)
-        .setAudience(AUDIENCE)
-        .setExpirationTime('10m')
-        .sign(new TextEncoder().encode(await exportSPKI(entra.publicKey))),
-    401,
-    /RS256/,
-  ],
-  ['a tampered signature', async () => `${(await entra.mintToken({ roles: ['packages.read'] })).slice(0, -6)}AAAAAA`, 401, /signature/],
-  ['not a JWT', async () => 'hello', 401, /well-formed/],
-  ['missing role', () => entra.mintToken({ roles: ['isolation.read'] }), 403, /packages\.read/],
-];
-
-for (const [name, mint, status, why] of refusals) {
-  t.test(`refused: ${name} → ${status}`, async (t) => {
-    const res = await get(await mint());
-    t.equal(res.statusCode, status, res.body);
-    const body = res.json();
-    t.match(body.error.message, why);
-    t.equal(body.error.correlationId, res.headers['x-correlation-id']);
-    if (status === 401) {
-      t.match(String(res.headers['www-authenticate']), /^Bearer realm="admin-relay".*error="invalid_token", error_description="/);
-    } else {
-      t.match(String(res.headers['www-authenticate']), /error="insufficient_scope".*scope="packages.read"/);
-      t.equal(body.error.target, 'packages.read');
-      t.match(body.error.message, /app role packages\.read/);
-    }
-  });
-}
 
 t.test('no credentials → 401 with a bare Bearer challenge (RFC 6750: no error code)', async (t) => {
   const res = await get();
@@ -143,4 +87,52 @@ t.test('the signing keys are fetched once and cached', async (t) => {
   const before = entra.jwksFetches();
   for (let i = 0; i < 5; i++) await get(await entra.mintToken({ roles: ['packages.read'] }));
   t.equal(entra.jwksFetches(), before);
+});
+
+t.test('key rollover: a token signed with a new key is accepted after one refetch', async (t) => {
+  const local = await startLocalEntra();
+  t.teardown(() => local.close());
+  const verifier = createEntraVerifier({
+    authorityHost: local.origin,
+    audiences: [AUDIENCE],
+    allowedTenants: [local.tenantId],
+    refetchCooldownMs: 0,
+  });
+  t.equal((await verifier.verify(await local.mintToken({ roles: ['packages.read'] }))).permissions.has('packages.read'), true);
+  t.equal(local.jwksFetches(), 1);
+  await local.rotate();
+  const identity = await verifier.verify(await local.mintToken({ roles: ['isolation.write'] }));
+  t.same([...identity.permissions], ['isolation.write']);
+  t.equal(local.jwksFetches(), 2, 'the unknown kid caused exactly one refetch');
+  const stale = await verifier.verify(await local.mintToken({ kid: 'never-published' })).catch((e: unknown) => e);
+  t.equal((stale as EntraTokenError).reason, 'unknown_key');
+});
+
+t.test('signing keys that cannot be loaded → 503 with Retry-After, not a 401 blaming the caller', async (t) => {
+  const gone = await startLocalEntra();
+  await gone.close();
+  const verifier = createEntraVerifier({ authorityHost: gone.origin, audiences: [AUDIENCE], allowedTenants: [gone.tenantId] });
+  const err = await verifier.verify(await gone.mintToken({})).catch((e: unknown) => e);
+  t.ok(err instanceof EntraTokenError && err.unavailable, 'marked as our problem');
+  const deadApp = await buildProbeApp({
+    AUTH_MODE: 'entra',
+    AZURE_AUTHORITY_HOST: gone.origin,
+    ENTRA_AUDIENCE: AUDIENCE,
+    ENTRA_ALLOWED_TENANTS: gone.tenantId,
+  });
+  t.teardown(() => deadApp.close());
+  const res = await deadApp.inject({ url: '/v1/probe/read', headers: { authorization: `Bearer ${await gone.mintToken({ roles: ['packages.read'] })}` } });
+  t.equal(res.statusCode, 503);
+  t.equal(res.json().error.code, 'AuthenticationUnavailable');
+  t.equal(res.headers['retry-after'], '5');
+});
+
+t.test('permissions: roles and scopes, any case; unrelated values ignored', async (t) => {
+  const token = await entra.mintToken({ upn: 'u@contoso.com', roles: ['ISOLATION.WRITE', 'Admin'], scp: 'Packages.Read user_impersonation' });
+  const res = await get(token);
+  t.equal(res.statusCode, 200);
+  const write = await app.inject({ method: 'POST', url: '/v1/probe/write', headers: { authorization: `Bearer ${token}` }, payload: {} });
+  t.equal(write.statusCode, 200);
+  const none = await entra.mintToken({ upn: 'u@contoso.com', scp: 'user_impersonation' });
+  t.equal((await get(none)).statusCode, 403);
 });

@@ -24,7 +24,9 @@ export async function startLocalEntra() {
   const tenantId = randomUUID();
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const kid = `key-${randomUUID().slice(0, 8)}`;
-  const keys = [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }];
+  const keys: Array<Record<string, unknown>> = [{ ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' }];
+  let signingKey = privateKey;
+  let signingKid = kid;
   let fetches = 0;
   const server = createServer((req, res) => {
     if (req.url === `/${tenantId}/discovery/v2.0/keys`) {
@@ -49,13 +51,21 @@ export async function startLocalEntra() {
     if (o.roles) claims.roles = o.roles;
     if (o.scp) claims.scp = o.scp;
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: o.kid ?? kid })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: o.kid ?? signingKid })
       .setIssuer(o.issuer ?? `https://sts.windows.net/${tid}/`)
       .setAudience(o.audience ?? 'api://admin-relay')
       .setIssuedAt(nbf)
       .setNotBefore(nbf)
       .setExpirationTime(now + (o.expiresInSeconds ?? 3600))
-      .sign(privateKey);
+      .sign(signingKey);
+  }
+
+  /** Key rollover as Entra does it: publish a new key and sign with it from now on. */
+  async function rotate() {
+    const next = await generateKeyPair('RS256', { extractable: true });
+    signingKid = `key-${randomUUID().slice(0, 8)}`;
+    signingKey = next.privateKey;
+    keys.push({ ...(await exportJWK(next.publicKey)), kid: signingKid, alg: 'RS256', use: 'sig' });
   }
 
   return {
@@ -64,6 +74,7 @@ export async function startLocalEntra() {
     kid,
     publicKey,
     mintToken,
+    rotate,
     jwksFetches: () => fetches,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
