@@ -37,7 +37,7 @@ export interface AuditRecord {
 
 /** What the completion of a started change adds to its intent. */
 export interface AuditCompletion {
-  outcome: Exclude<AuditOutcome, 'unknown' | 'dryRun' | 'noChange'>;
+  outcome: Exclude<AuditOutcome, 'unknown' | 'dryRun'>;
   completedAt: string;
   after?: IsolationPolicy | null;
   diff?: PolicyDiff | null;

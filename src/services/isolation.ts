@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import {
   applyChange,
+  changeIsPresent,
   checkReadBack,
   type DesiredRule,
   diffIsEmpty,
@@ -15,7 +16,7 @@ import {
   type PolicyDiff,
   validateChange,
 } from '../domain/isolation-change.js';
-import { type IsolationPolicy, normalisePolicy, tenantKey, type WritableDirection } from '../domain/isolation-policy.js';
+import { type IsolationPolicy, normalisePolicy, policyRevision, tenantKey, type WritableDirection } from '../domain/isolation-policy.js';
 import { parseTenantIdentifier } from '../domain/isolation-tenant-id.js';
 import { RelayError } from '../http/errors.js';
 import type { CallContext, IsolationClient, RawIsolationPolicy, TenantClient, TenantDiscovery } from '../upstream/types.js';
@@ -252,8 +253,7 @@ export class IsolationService {
         );
       }
       const concurrent: PolicyDiff[] = [];
-      let current: RawIsolationPolicy | null = null;
-      const finish = async (outcome: 'applied' | 'failed' | 'conflict', after: RawIsolationPolicy | null, verified: boolean, error: string | null) => {
+      const finish = async (outcome: 'applied' | 'noChange' | 'failed' | 'conflict', after: RawIsolationPolicy | null, verified: boolean, error: string | null) => {
         this.deps.onOutcome?.(change.action, outcome);
         // Upstream already has the change (or refused it); a completion we cannot write leaves the
         // intent reading "unknown", which is the truth as far as the trail can tell.
@@ -261,9 +261,42 @@ export class IsolationService {
           .complete(changeId, { outcome, completedAt: new Date(clock.now()).toISOString(), after: normalisePolicy(after, own), verified, error })
           .catch((err: unknown) => this.deps.onAuditError?.(err as Error, changeId));
       };
+      // A whole-policy replace redone on a fresh policy would undo the other writer's change, and a
+      // compare-and-swap caller asked not to build on a policy they have not seen: neither is redone.
+      const strict = change.action === 'replacePolicy' || Boolean(options.ifRevision);
+      let basis = raw; // the policy `planned` was built from
+      let current = raw;
+      let puts = 0;
+      let written = false; // whether a PUT of ours is (or may be) in the policy now
 
-      for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const settled = async (policyRaw: RawIsolationPolicy | null) => {
+        const policy = normalisePolicy(policyRaw, own);
+        const concurrentChanges = mergeDiffs(concurrent);
+        if (puts === 0) {
+          // Someone else made the same change before we wrote anything.
+          await finish('noChange', policyRaw, true, null);
+          return answer({ changed: false, policy, verified: true, attempts: 0, concurrentChanges });
+        }
+        await finish('applied', policyRaw, true, null);
+        return answer({ applied: true, policy, verified: true, attempts: puts, concurrentChanges });
+      };
+
+      for (let round = 1; round <= this.maxAttempts; round++) {
+        // Just before the PUT, make sure the policy is still the one the change was built on: a
+        // full replace would otherwise silently undo what another writer did in between.
+        const fresh = await isolation.get(own, ctx.call);
+        if (policyRevision(fresh) !== policyRevision(basis)) {
+          concurrent.push(diffPolicies(normalisePolicy(basis, own), normalisePolicy(fresh, own)));
+          current = fresh;
+          if (changeIsPresent(normalisePolicy(fresh, own), change)) return settled(fresh);
+          if (strict) break;
+          basis = fresh;
+          planned = applyChange(fresh, change, own);
+          continue;
+        }
+        puts++;
         try {
+          written = true;
           await isolation.put(own, planned, ctx.call);
         } catch (err) {
           // A PUT whose answer was lost may still have landed: look before calling it failed.
@@ -275,34 +308,27 @@ export class IsolationService {
         }
         current = await isolation.get(own, ctx.call);
         const check = checkReadBack(planned, current, change, own);
-        const policy = normalisePolicy(current, own);
-        if (check.verified) {
-          await finish('applied', current, true, null);
-          return answer({ applied: true, policy, verified: true, attempts: attempt, concurrentChanges: mergeDiffs(concurrent) });
-        }
+        if (check.verified) return settled(current);
         concurrent.push(check.outsideChanges);
-        if (check.changePresent) {
-          // Another writer changed other things right after us; our change stands and theirs is
-          // kept. This read is the fresh policy the redo would start from, and it already holds
-          // the change, so the redo is a no-op.
-          await finish('applied', current, true, null);
-          return answer({ applied: true, policy, verified: true, attempts: attempt, concurrentChanges: mergeDiffs(concurrent) });
-        }
-        // A whole-policy replace redone on the fresh policy would undo the other writer's change,
-        // and a compare-and-swap caller asked not to build on a policy they have not seen.
-        if (change.action === 'replacePolicy' || options.ifRevision) break;
+        // Another writer changed other things right after us: our change stands and theirs is
+        // kept. This read is the fresh policy a redo would start from, and it already holds the
+        // change, so the redo is a no-op.
+        if (check.changePresent) return settled(current);
+        if (strict) break;
+        basis = current;
         planned = applyChange(current, change, own);
       }
 
       const policy = normalisePolicy(current, own);
       const what = concurrent.map(describeDiff).join('; then ');
-      const message =
-        change.action === 'replacePolicy' || options.ifRevision
+      const message = !strict
+        ? `Another writer kept changing the tenant isolation policy while this change was written (${what}); after ${this.maxAttempts} attempts the change is not in place. Read the policy (now at revision ${policy.revision}) and retry, or find the other tool that is writing it.`
+        : written
           ? `Another writer changed the tenant isolation policy right after this change was written (${what}), so it is no longer what you sent. Nothing was redone; read the policy (now at revision ${policy.revision}) and try again if needed.`
-          : `Another writer kept changing the tenant isolation policy while this change was written (${what}); after ${concurrent.length} attempts the change is not in place. Read the policy (now at revision ${policy.revision}) and retry, or find the other tool that is writing it.`;
+          : `Another writer changed the tenant isolation policy while this change was being prepared (${what}); nothing was written. Read the policy (now at revision ${policy.revision}) and try again if the change still makes sense.`;
       await finish('conflict', current, false, message);
       throw new RelayError(409, 'ConcurrentPolicyChange', message, {
-        details: { changeId, attempts: concurrent.length, currentRevision: policy.revision, concurrentChanges: concurrent },
+        details: { changeId, attempts: puts, written, currentRevision: policy.revision, concurrentChanges: concurrent },
       });
     });
   }
