@@ -11,7 +11,7 @@ import { UpstreamError, type UpstreamSurface } from './errors.js';
 import type { UpstreamPools } from './pools.js';
 import { parseRetryAfterSeconds } from './retry-after.js';
 import type { TokenProvider, TokenSurface } from './token-provider.js';
-import type { CallContext } from './types.js';
+import type { CallContext, UpstreamObserver } from './types.js';
 
 export const SURFACE_NAMES: Record<UpstreamSurface, string> = {
   ppapi: 'Power Platform API',
@@ -58,6 +58,8 @@ export interface HttpCoreDeps {
   bapBaseUrl: string;
   backoff?: BackoffPolicy;
   random?: () => number;
+  /** Told about every attempt (metrics). */
+  observer?: UpstreamObserver;
 }
 
 interface AttemptFailure {
@@ -118,6 +120,7 @@ export class HttpCore {
         signal,
       });
       const text = await res.body.text();
+      this.observe(url, res.statusCode, attempt);
       const flat = flattenHeaders(res.headers);
       const response: UpstreamResponse = {
         status: res.statusCode,
@@ -130,11 +133,22 @@ export class HttpCore {
       if (req.accept.includes(res.statusCode)) return response;
       return { error: this.httpError(req, response), retryable: RETRYABLE_STATUSES.has(res.statusCode) };
     } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      this.observe(url, 'error', attempt);
       if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
       if (deadlineSignal.aborted) {
-        return { error: transportError(req, 'timeout', 'the call deadline passed while waiting for an answer'), retryable: false };
+        // Retryable in principle; send() sees no time left and reports the deadline with this as the last failure.
+        return { error: transportError(req, 'timeout', 'no answer before the call deadline'), retryable: true };
       }
       return classifyTransportError(req, err);
+    }
+  }
+
+  private observe(url: URL, status: number | 'error', attempt: number) {
+    try {
+      this.deps.observer?.upstreamCall({ host: url.hostname, status, attempt });
+    } catch {
+      // metrics must never break a call
     }
   }
 

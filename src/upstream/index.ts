@@ -13,7 +13,7 @@ import { scopesFor, type UpstreamScopes } from './scopes.js';
 import { createTenantClient } from './tenant.js';
 import { createTenantDiscovery } from './tenant-discovery.js';
 import { createTokenProvider } from './token-provider.js';
-import type { UpstreamClients } from './types.js';
+import type { UpstreamClients, UpstreamObserver } from './types.js';
 import { upstreamUrl } from './urls.js';
 
 export interface UpstreamClientOptions {
@@ -25,6 +25,8 @@ export interface UpstreamClientOptions {
   /** Random source for backoff jitter. */
   random?: () => number;
   timeouts?: PoolTimeouts;
+  /** Metrics hooks (RelayMetrics implements it). */
+  observer?: UpstreamObserver;
 }
 
 export function createUpstreamClients(config: Config, opts: UpstreamClientOptions = {}): UpstreamClients {
@@ -33,6 +35,7 @@ export function createUpstreamClients(config: Config, opts: UpstreamClientOption
   const tokens = createTokenProvider(config, {
     httpClient: createIdentityHttpClient(pools),
     scopes: scopesFor(config.azureCloud, opts.scopes),
+    ...(opts.observer ? { observer: opts.observer } : {}),
   });
   const http = new HttpCore({
     pools,
@@ -43,6 +46,7 @@ export function createUpstreamClients(config: Config, opts: UpstreamClientOption
     bapBaseUrl: config.bapBaseUrl,
     ...(opts.backoff ? { backoff: opts.backoff } : {}),
     ...(opts.random ? { random: opts.random } : {}),
+    ...(opts.observer ? { observer: opts.observer } : {}),
   });
   const tenant = createTenantClient({ http, bapBaseUrl: config.bapBaseUrl });
 

@@ -17,7 +17,7 @@ import {
 import type { Config } from '../config.js';
 import { UpstreamError } from './errors.js';
 import { isKnownAuthorityHost, type UpstreamScopes } from './scopes.js';
-import type { CallContext } from './types.js';
+import type { CallContext, UpstreamObserver } from './types.js';
 
 export type TokenSurface = 'ppapi' | 'bap';
 
@@ -47,6 +47,7 @@ export interface TokenProviderOptions {
   scopes: UpstreamScopes;
   /** Wall-clock source for expiry checks (token expiry is wall time, not the test clock). */
   now?: () => number;
+  observer?: UpstreamObserver;
 }
 
 export function createTokenProvider(config: Config, opts: TokenProviderOptions): TokenProvider {
@@ -54,11 +55,14 @@ export function createTokenProvider(config: Config, opts: TokenProviderOptions):
   const now = opts.now ?? Date.now;
   const cache = new Map<string, CachedToken>();
   const inflight = new Map<string, Promise<string>>();
-  const appCredential = perUser ? undefined : factory();
+  // identity keeps its own MSAL cache per credential instance; after a 401 we replace the instance
+  // so the next token really comes from Entra instead of that cache.
+  let appCredential = perUser ? undefined : factory();
 
   function cacheKey(surface: TokenSurface, ctx: CallContext): string {
     if (!perUser) return surface;
     if (!ctx.userAssertion) {
+      opts.observer?.tokenFailure({ scope: opts.scopes[surface], reason: 'no_user_token' });
       throw new UpstreamError(
         'entra',
         'token',
@@ -75,6 +79,7 @@ export function createTokenProvider(config: Config, opts: TokenProviderOptions):
     try {
       token = await credential.getToken(scope, { abortSignal: ctx.signal });
     } catch (err) {
+      opts.observer?.tokenFailure({ scope, reason: perUser ? 'obo' : 'credential' });
       throw tokenError(name, scope, err);
     }
     if (!token?.token) throw tokenError(name, scope, new Error('the credential returned no token'));
@@ -112,6 +117,7 @@ export function createTokenProvider(config: Config, opts: TokenProviderOptions):
     invalidate(surface, ctx) {
       try {
         cache.delete(cacheKey(surface, ctx));
+        if (appCredential) appCredential = factory();
       } catch {
         // no user assertion: nothing cached for it
       }

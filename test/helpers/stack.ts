@@ -5,7 +5,7 @@
 //   stack.sim        the running simulator (stack.sim.control: faults, call log, options, tokens)
 //   stack.config     the relay Config (loadConfig of simulatorEnv(sim) + defaults + opts.env)
 //   stack.upstream   the UpstreamClients the app uses (real @azure/identity + undici)
-//   stack.app        the Fastify app; stack.baseUrl = 'http://127.0.0.1:<port>' (= config.publicBaseUrl)
+//   stack.app        the Fastify app (app.metrics is shared with the upstream clients); stack.baseUrl = 'http://127.0.0.1:<port>' (= config.publicBaseUrl)
 //   stack.apiKey     the demo key (every permission), sent as X-API-Key by stack.request
 //   stack.request(method, path, { body?, headers? }) → { status, headers, body }  (JSON parsed when it is JSON;
 //                    pass headers { 'x-api-key': '' } to send no key)
@@ -19,6 +19,7 @@ import { request as undiciRequest } from 'undici';
 import { buildApp, type RelayApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { RelayMetrics } from '../../src/http/metrics.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/types.js';
 import { createUpstreamClients, type UpstreamClientOptions } from '../../src/upstream/index.js';
@@ -84,9 +85,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       HOST: '127.0.0.1',
       ...opts.env,
     });
-    const upstream = createUpstreamClients(config, { ...opts.upstreamOptions, ...(opts.clock ? { clock: opts.clock } : {}) });
+    // One metrics object for app and clients, as main.ts does, so /metrics counts upstream calls.
+    const metrics = new RelayMetrics({ processMetrics: false });
+    const upstream = createUpstreamClients(config, {
+      observer: metrics,
+      ...opts.upstreamOptions,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
     cleanups.push(() => upstream.close());
-    const app = await buildApp({ config, upstream, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+    const app = await buildApp({ config, upstream, metrics, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
     cleanups.push(() => app.close());
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();

@@ -28,3 +28,12 @@ t.test('env overrides reach the config', async (t) => {
   t.teardown(() => stack.close());
   t.equal(stack.config.upstreamDeadlineMs, 5000);
 });
+
+t.test('upstream calls are counted in /metrics', async (t) => {
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  await stack.request('GET', '/readyz');
+  const metrics = await stack.request('GET', '/metrics');
+  t.equal(metrics.status, 200);
+  t.match(String(metrics.body), /relay_upstream_requests_total\{host="127\.0\.0\.1",status="200",retry="false"\} [1-9]/);
+});
