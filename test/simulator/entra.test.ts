@@ -20,7 +20,11 @@ t.test('OpenID discovery by tenant id and by domain; unknown domain is 400 inval
   const byDomain = await call(sim, 'GET', '/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration');
   t.equal(byDomain.json.issuer, byId.json.issuer, 'a seeded domain resolves to its tenant');
   const other = await call(sim, 'GET', '/FABRIKAM.onmicrosoft.com/v2.0/.well-known/openid-configuration');
-  t.match(other.json.issuer, /\/2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3\/v2\.0$/, 'domains are case-insensitive');
+  t.match(
+    other.json.issuer,
+    /\/2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3\/v2\.0$/,
+    'domains are case-insensitive',
+  );
 
   const common = await call(sim, 'GET', '/organizations/v2.0/.well-known/openid-configuration');
   t.equal(common.json.issuer, `${sim.origin}/{tenantid}/v2.0`, 'multi-tenant endpoints use the placeholder');
@@ -40,7 +44,12 @@ t.test('client credentials with a secret: audiences per scope, claims, JWKS veri
     [BAP_SCOPE, 'https://service.powerapps.com/'],
   ] as const) {
     const res = await call(sim, 'POST', tokenPath, {
-      form: { grant_type: 'client_credentials', client_id: sim.relayApp.clientId, client_secret: sim.relayApp.clientSecret, scope },
+      form: {
+        grant_type: 'client_credentials',
+        client_id: sim.relayApp.clientId,
+        client_secret: sim.relayApp.clientSecret,
+        scope,
+      },
     });
     t.equal(res.status, 200);
     t.equal(res.json.token_type, 'Bearer');
@@ -74,7 +83,11 @@ t.test('token endpoint errors use the OAuth shape', async (t) => {
   t.equal(unknownApp.json.error, 'unauthorized_client');
 
   const noDefault = await call(sim, 'POST', tokenPath, {
-    form: { ...base, client_secret: sim.relayApp.clientSecret, scope: 'https://api.powerplatform.com/AppManagement.ApplicationPackages.Read' },
+    form: {
+      ...base,
+      client_secret: sim.relayApp.clientSecret,
+      scope: 'https://api.powerplatform.com/AppManagement.ApplicationPackages.Read',
+    },
   });
   t.equal(noDefault.status, 400);
   t.equal(noDefault.json.error, 'invalid_scope');
@@ -114,7 +127,11 @@ t.test('on-behalf-of: a user token for the relay becomes a delegated upstream to
   t.match(claims['scp'], /AppManagement\.ApplicationPackages\.Install/);
   t.equal(claims['appid'], sim.relayApp.clientId);
 
-  const wrongAud = await sim.control.mintToken({ audience: 'https://someone.else', upn: 'x@contoso.com', scp: 'a' });
+  const wrongAud = await sim.control.mintToken({
+    audience: 'https://someone.else',
+    upn: 'x@contoso.com',
+    scp: 'a',
+  });
   const refused = await call(sim, 'POST', tokenPath, { form: { ...obo, assertion: wrongAud } });
   t.equal(refused.status, 400);
   t.equal(refused.json.error, 'invalid_grant');
@@ -153,8 +170,17 @@ t.test('mintToken honours every option', async (t) => {
 // The real @azure/identity credentials, unchanged: authorityHost = the simulator, instance discovery off,
 // and the simulator's CA passed through the pipeline's `tlsOptions` (no NODE_EXTRA_CA_CERTS needed).
 t.test('@azure/identity ClientSecretCredential and ClientCertificateCredential get tokens', async (t) => {
-  const options = { authorityHost: sim.origin, disableInstanceDiscovery: true, tlsOptions: { ca: sim.caCertPem } };
-  const secret = new ClientSecretCredential(sim.tenantId, sim.relayApp.clientId, sim.relayApp.clientSecret, options);
+  const options = {
+    authorityHost: sim.origin,
+    disableInstanceDiscovery: true,
+    tlsOptions: { ca: sim.caCertPem },
+  };
+  const secret = new ClientSecretCredential(
+    sim.tenantId,
+    sim.relayApp.clientId,
+    sim.relayApp.clientSecret,
+    options,
+  );
   const ppapi = await secret.getToken(PPAPI_SCOPE);
   t.equal(decodeJwt(ppapi.token)['aud'], 'https://api.powerplatform.com');
   t.ok(ppapi.expiresOnTimestamp > Date.now());

@@ -25,7 +25,12 @@ export async function call(
   sim: Simulator,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   pathOrUrl: string,
-  opts: { token?: string; body?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  opts: {
+    token?: string;
+    body?: unknown;
+    form?: Record<string, string>;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
