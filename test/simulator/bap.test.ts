@@ -206,7 +206,7 @@ t.test('async PUT: 202 + Location, poll 202 with Retry-After 1, then 200, then G
   const put = await call(sim, 'PUT', policyPath(), { token, body });
   t.equal(put.status, 202);
   t.equal(put.headers['retry-after'], '1');
-  const location = put.headers['location'];
+  const location = put.headers['location'] ?? '';
   t.match(location, new RegExp(`^${sim.origin.replace(/\./g, '\\.')}/providers/PowerPlatform\\.Governance/`));
   const first = await call(sim, 'GET', location, { token });
   t.equal(first.status, 202);

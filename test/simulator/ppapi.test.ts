@@ -6,7 +6,7 @@ import { appToken, BAP_SCOPE, call, closeAll, PPAPI_SCOPE } from './helpers.js';
 const sim = await startSimulator({ speed: 1e-9 });
 t.teardown(() => closeAll(sim));
 const token = await appToken(sim, PPAPI_SCOPE);
-const env = DEMO_ENVIRONMENTS.sales;
+const env: string = DEMO_ENVIRONMENTS.sales;
 const V = 'api-version=2024-10-01';
 const list = (e: string, query = '') =>
   call(sim, 'GET', `/appmanagement/environments/${e}/applicationPackages?${V}${query}`, { token });
@@ -158,7 +158,7 @@ t.test(
   async (t) => {
     const res = await install('msdyn_ContosoSurveysAnchor');
     t.equal(res.status, 202);
-    const location = res.headers['operation-location'];
+    const location = res.headers['operation-location'] ?? '';
     t.match(
       location,
       new RegExp(`/appmanagement/environments/${env}/operations/[0-9a-f-]{36}\\?api-version=1$`),
