@@ -1,0 +1,178 @@
+// The shared poller against a scripted upstream and a manual clock: calls do not grow with
+// waiters, Retry-After is honoured, no hot loop on errors, it stops when nobody waits, and the
+// deadline gives TimedOut.
+import t from 'tap';
+import type { Clock } from '../../src/clock.js';
+import type { InstallProgress, InstallStatus } from '../../src/domain/install-status.js';
+import { OperationPoller } from '../../src/services/operation-poller.js';
+import { InMemoryInstallRegistry } from '../../src/services/operation-registry.js';
+import { UpstreamError } from '../../src/upstream/errors.js';
+
+class ManualClock implements Clock {
+  t = 1_000_000;
+  private timers: Array<{ at: number; resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal }> = [];
+  readonly sleeps: number[] = [];
+  now() {
+    return this.t;
+  }
+  sleep(ms: number, signal?: AbortSignal) {
+    this.sleeps.push(ms);
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = { at: this.t + ms, resolve, reject, signal };
+      this.timers.push(timer);
+      signal?.addEventListener('abort', () => {
+        this.timers = this.timers.filter((x) => x !== timer);
+        reject(signal.reason);
+      });
+    });
+  }
+  get pending() {
+    return this.timers.length;
+  }
+  /** Moves time forward in small steps, firing due timers and letting promises settle. */
+  async advance(ms: number, step = 50) {
+    const end = this.t + ms;
+    while (this.t < end) {
+      this.t = Math.min(end, this.t + step);
+      const due = this.timers.filter((x) => x.at <= this.t);
+      this.timers = this.timers.filter((x) => x.at > this.t);
+      for (const d of due) d.resolve();
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    }
+  }
+}
+
+const OP = '0c9a7b2e-1d3f-4e5a-8b6c-7d8e9f0a1b2c';
+const progress = (status: InstallStatus, extra: Partial<InstallProgress> = {}): InstallProgress => ({
+  operationId: OP,
+  status,
+  startedAt: null,
+  lastActionAt: status === 'Succeeded' ? new Date().toISOString() : null,
+  statusMessage: null,
+  error: null,
+  ...extra,
+});
+
+function scripted(clock: ManualClock, finishAt: number, faults: Array<() => never> = []) {
+  const upstream = { calls: 0 };
+  const fetch = async () => {
+    upstream.calls++;
+    const fault = faults.shift();
+    if (fault) fault();
+    return progress(clock.now() >= finishAt ? 'Succeeded' : 'Running');
+  };
+  return { upstream, fetch };
+}
+
+const policy = { initialMs: 1000, factor: 1.5, maxMs: 10_000, jitter: 0.2, minMs: 250 };
+
+t.test('upstream calls do not grow with the number of waiters', async (t) => {
+  const counts: number[] = [];
+  for (const waiters of [1, 100, 1000]) {
+    const clock = new ManualClock();
+    const { upstream, fetch } = scripted(clock, clock.now() + 20_000);
+    const poller = new OperationPoller({ operationId: OP, fetch, clock, policy, deadlineMs: 3_600_000, random: () => 0.5 });
+    const answers = Array.from({ length: waiters }, () => poller.wait(60_000));
+    await clock.advance(25_000, 100);
+    const results = await Promise.all(answers);
+    t.ok(results.every((r) => r.status === 'Succeeded'), `${waiters} waiters all got Succeeded`);
+    counts.push(upstream.calls);
+    t.equal(poller.waiting, 0);
+  }
+  t.equal(counts[1], counts[0], '100 waiters: same upstream calls as 1');
+  t.equal(counts[2], counts[0], '1000 waiters: same upstream calls as 1');
+  t.ok(counts[0]! < 15, `a 20 s install takes a handful of polls (${counts[0]})`);
+});
+
+t.test("upstream Retry-After is honoured and errors back off instead of hot-looping", async (t) => {
+  const clock = new ManualClock();
+  const throttled = () => {
+    throw new UpstreamError('ppapi', 'http', 'throttled', { status: 429, retryAfterSeconds: 7 });
+  };
+  const down = () => {
+    throw new UpstreamError('ppapi', 'http', 'down', { status: 503 });
+  };
+  const { upstream, fetch } = scripted(clock, clock.now() + 60_000, [throttled, down, down, down]);
+  const poller = new OperationPoller({ operationId: OP, fetch, clock, policy, deadlineMs: 3_600_000, random: () => 0.5 });
+  const answer = poller.wait(90_000);
+  await clock.advance(6_900, 100);
+  t.equal(upstream.calls, 1, 'no second call before the 7 s upstream asked for');
+  await clock.advance(200, 100);
+  t.equal(upstream.calls, 2, 'called again once Retry-After passed');
+  await clock.advance(70_000, 200);
+  t.equal((await answer).status, 'Succeeded');
+  t.ok(clock.sleeps.every((ms) => ms >= 250 || ms === 90_000), 'no wait shorter than the floor');
+  t.ok(upstream.calls < 25, `bounded number of calls (${upstream.calls})`);
+});
+
+t.test('the poller stops when nobody waits and answers the timed-out waiter with the last progress', async (t) => {
+  const clock = new ManualClock();
+  const { upstream, fetch } = scripted(clock, clock.now() + 600_000);
+  const poller = new OperationPoller({ operationId: OP, fetch, clock, policy, deadlineMs: 3_600_000, random: () => 0.5 });
+  const answer = poller.wait(5_000);
+  await clock.advance(5_100, 100);
+  t.equal((await answer).status, 'Running');
+  const callsAtStop = upstream.calls;
+  await clock.advance(60_000, 1000);
+  t.equal(upstream.calls, callsAtStop, 'no polling without waiters');
+  t.equal(clock.pending, 0, 'no timers left behind');
+});
+
+t.test('a release signal (shutdown) answers held waiters at once', async (t) => {
+  const clock = new ManualClock();
+  const { fetch } = scripted(clock, clock.now() + 600_000);
+  const poller = new OperationPoller({ operationId: OP, fetch, clock, policy, deadlineMs: 3_600_000 });
+  const release = new AbortController();
+  const answers = [poller.wait(60_000, release.signal), poller.wait(60_000, release.signal)];
+  await clock.advance(1_000);
+  release.abort();
+  const got = await Promise.all(answers);
+  t.same(got.map((g) => g.status), ['Running', 'Running']);
+  t.equal(poller.waiting, 0);
+});
+
+t.test('past the install deadline waiters get TimedOut, distinct from Failed', async (t) => {
+  const clock = new ManualClock();
+  const { fetch } = scripted(clock, clock.now() + 10_000_000);
+  const poller = new OperationPoller({ operationId: OP, fetch, clock, policy, deadlineMs: 30_000 });
+  const answer = poller.wait(100_000);
+  await clock.advance(31_000, 500);
+  t.equal((await answer).status, 'TimedOut');
+  t.equal((await poller.wait(10_000)).status, 'TimedOut', 'a late waiter too');
+  t.equal((await poller.snapshot()).status, 'Running', 'the snapshot still tells upstream truth');
+});
+
+t.test('snapshots share one upstream call and reuse a fresh answer', async (t) => {
+  const clock = new ManualClock();
+  const { upstream, fetch } = scripted(clock, clock.now() + 600_000);
+  const poller = new OperationPoller({ operationId: OP, fetch, clock, policy, deadlineMs: 3_600_000 });
+  await Promise.all(Array.from({ length: 50 }, () => poller.snapshot()));
+  t.equal(upstream.calls, 1);
+  await poller.snapshot();
+  t.equal(upstream.calls, 1, 'fresh answer reused');
+  clock.t += 20_000;
+  await poller.snapshot();
+  t.equal(upstream.calls, 2, 'stale answer refreshed');
+});
+
+t.test('the registry runs one start for concurrent callers of the same env+package', async (t) => {
+  const reg = new InMemoryInstallRegistry(60_000, () => Date.now());
+  let starts = 0;
+  const start = async () => {
+    starts++;
+    await new Promise((r) => setTimeout(r, 20));
+    return 'op-1';
+  };
+  const all = await Promise.all(Array.from({ length: 50 }, () => reg.startOnce('ENV', 'Pkg', start)));
+  t.equal(starts, 1);
+  t.equal(all.filter((a) => a.leader).length, 1);
+  t.ok(all.every((a) => a.value === 'op-1'));
+  await reg.put({ environmentId: 'env', packageUniqueName: 'pkg', operationId: 'op-1', packageVersion: null, startedAt: new Date().toISOString(), startedBy: 'x' });
+  t.equal((await reg.get('ENV', 'PKG'))?.operationId, 'op-1', 'keys ignore case');
+  t.equal((await reg.findByOperation('env', 'OP-1'))?.packageUniqueName, 'pkg');
+  await reg.complete('env', 'pkg', 'other-op');
+  t.ok(await reg.get('env', 'pkg'), 'complete of another operation keeps the record');
+  await reg.complete('env', 'pkg', 'op-1');
+  t.notOk(await reg.get('env', 'pkg'));
+});
