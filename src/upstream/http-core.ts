@@ -81,7 +81,7 @@ export class HttpCore {
       const failure = await this.attempt(req, deadline, attempts);
       if (!('error' in failure)) return failure;
       const { error } = failure;
-      if (error.status === 401 && req.auth && !refreshedToken) {
+      if (error.status === 401 && req.auth && !refreshedToken && error.code !== 'ClaimsChallenge') {
         // The cached token may have been revoked or expired early: one more try with a fresh one.
         refreshedToken = true;
         this.deps.tokens.invalidate(req.auth, req.ctx);
@@ -169,6 +169,14 @@ export class HttpCore {
       });
     }
     const where = SURFACE_NAMES[req.surface];
+    const challenge = res.headers['www-authenticate'] ?? '';
+    if (res.status === 401 && /claims=/i.test(challenge) && /insufficient_claims/i.test(challenge)) {
+      // Continuous Access Evaluation: a new token from the same credential will not satisfy it.
+      return new UpstreamError(req.surface, 'http', `${where} refused the relay's token with a Conditional Access claims challenge (continuous access evaluation); an administrator must review the Conditional Access policies that apply to the relay's identity.`, {
+        ...common,
+        code: 'ClaimsChallenge',
+      });
+    }
     const what = `${req.method} ${new URL(req.url).pathname}`;
     const code = parsed.code ? ` ${parsed.code}` : '';
     const said = parsed.message ? `: ${parsed.message}` : ' with no error message';
