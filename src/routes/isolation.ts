@@ -214,7 +214,7 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
         tags: TAGS,
         params: ruleParams,
         querystring: z.object({
-          dryRun: z.stringbool().optional().meta({ description: 'Only show what would change; write nothing.', 'x-ms-summary': 'Dry run', 'x-ms-visibility': 'important' }),
+          dryRun: z.stringbool({ error: 'must be true or false' }).optional().meta({ description: 'Only show what would change; write nothing.', 'x-ms-summary': 'Dry run', 'x-ms-visibility': 'important' }),
           reason: reasonField,
           ifRevision: ifRevisionField,
         }),
