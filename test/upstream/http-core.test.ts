@@ -40,7 +40,7 @@ t.test('http core', async (t) => {
   t.test('a slow answer ends at the deadline, not when upstream finally answers', async (t) => {
     const up = fx.clients({}, { clock: systemClock });
     await up.environments.list(fx.ctx()); // token first, so only the slow call is timed
-    const latencyMs = 4000;
+    const latencyMs = 2500;
     control.addFault({ route: 'bap.environments', kind: 'latency', latencyMs, times: 1 });
     const started = Date.now();
     const err = await up.environments.list(fx.ctx({ deadline: Date.now() + 300 })).catch((e) => e);
