@@ -25,6 +25,11 @@ export class RelayMetrics implements UpstreamObserver {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
+  readonly httpInFlight = new Gauge({
+    name: 'relay_http_requests_in_flight',
+    help: 'Inbound requests received and not yet answered (held long polls included).',
+    registers: [this.registry],
+  });
   readonly upstreamCalls = new Counter({
     name: 'relay_upstream_requests_total',
     help: 'Upstream HTTP attempts by host, status (or "error") and whether the attempt was a retry.',
@@ -104,7 +109,17 @@ declare module 'fastify' {
 /** Decorates app.metrics, times every request and serves GET /metrics (no credentials, like /healthz). */
 export function registerMetrics(app: RelayApp, metrics: RelayMetrics) {
   app.decorate('metrics', metrics);
+  const open = new WeakSet<object>();
+  const settle = async (request: object) => {
+    if (open.delete(request)) metrics.httpInFlight.dec();
+  };
+  app.addHook('onRequest', async (request) => {
+    open.add(request);
+    metrics.httpInFlight.inc();
+  });
+  app.addHook('onRequestAbort', settle);
   app.addHook('onResponse', async (request, reply) => {
+    await settle(request);
     // The route template, never the raw URL: ids in paths would explode the label space.
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { route, method: request.method, status: String(reply.statusCode) };
