@@ -5,6 +5,9 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { type Stack, startStack } from '../helpers/stack.js';
 
+/** The fields these tests read from rules, diffs and audit records in JSON answers. */
+type Row = { tenantId: string; tenantDisplayName: string | null; direction: string; changeId: string; reason: string; at: string; ruleTenantId: string; outcome: string };
+
 const OWN = '7c3d9f2a-0b1e-4c5d-8e6f-9a0b1c2d3e4f';
 const FABRIKAM = '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3';
 const NORTHWIND = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
@@ -59,7 +62,7 @@ t.test('100 concurrent upserts and removes with distinct tenants leave exactly t
   t.same(Object.fromEntries(ruleMap()), Object.fromEntries(expected), 'exactly the expected rule set: nothing lost, nothing resurrected');
   t.equal(puts() - before, 100, 'one PUT per change');
   const listed = await stack.request('GET', '/v1/tenant-isolation/changes?pageSize=200');
-  t.equal(listed.body.value.filter((r: any) => r.outcome === 'applied').length, 100, 'one audit record per change');
+  t.equal(listed.body.value.filter((r: Row) => r.outcome === 'applied').length, 100, 'one audit record per change');
 });
 
 t.test('an outside writer adding a rule right after every PUT: detected, its rule kept, ours in place', async (t) => {

@@ -4,13 +4,16 @@
 import t from 'tap';
 import { type Stack, startStack } from '../helpers/stack.js';
 
+/** The fields these tests read from rules, diffs and audit records in JSON answers. */
+type Row = { tenantId: string; tenantDisplayName: string | null; direction: string; changeId: string; reason: string; at: string; ruleTenantId: string; outcome: string };
+
 const OWN = '7c3d9f2a-0b1e-4c5d-8e6f-9a0b1c2d3e4f';
 const FABRIKAM = '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3';
 const NORTHWIND = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
 const WOODGROVE = 'b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e';
 const OTHER = 'aaaaaaaa-1111-4222-8333-444444444444';
 
-type Raw = { properties: { tenantId?: string; isDisabled?: boolean; allowedTenants: Array<Record<string, any>> }; [k: string]: unknown };
+type Raw = { properties: { tenantId?: string; isDisabled?: boolean; allowedTenants: Array<{ tenantId?: string; tenantDisplayName?: string; direction?: { inbound?: boolean; outbound?: boolean } }>; [k: string]: unknown }; [k: string]: unknown };
 
 let stack: Stack;
 t.before(async () => {
@@ -31,7 +34,7 @@ t.test('GetIsolationPolicy: the seeded policy, typed, with None for a rule with 
   t.equal(res.body.enabled, true);
   t.equal(res.body.configured, true);
   t.same(
-    res.body.rules.map((r: any) => [r.tenantId, r.direction]),
+    res.body.rules.map((r: Row) => [r.tenantId, r.direction]),
     [
       [FABRIKAM, 'Inbound'],
       [NORTHWIND, 'None'],
@@ -72,7 +75,7 @@ t.test('UpsertIsolationRule adds one rule, keeps the others and every unknown fi
   });
   t.equal(res.status, 200);
   t.match(res.body, { applied: true, dryRun: false, changed: true, verified: true, attempts: 1, concurrentChanges: null });
-  t.same(res.body.diff.added.map((r: any) => [r.tenantId, r.direction]), [[WOODGROVE, 'Outbound']]);
+  t.same(res.body.diff.added.map((r: Row) => [r.tenantId, r.direction]), [[WOODGROVE, 'Outbound']]);
   t.same(res.body.diff.removed, []);
   t.equal(res.body.revisionBefore, before.body.revision);
   t.not(res.body.revisionAfter, res.body.revisionBefore);
@@ -92,7 +95,7 @@ t.test('RemoveIsolationRule and SetIsolationEnabled change only what they name',
   const res = await stack.request('DELETE', `/v1/tenant-isolation/rules/${FABRIKAM}?reason=offboarded`);
   t.equal(res.status, 200);
   t.match(res.body, { applied: true, verified: true });
-  t.same(res.body.diff.removed.map((r: any) => r.tenantId), [FABRIKAM]);
+  t.same(res.body.diff.removed.map((r: Row) => r.tenantId), [FABRIKAM]);
   t.same(storedRules(), { [NORTHWIND]: 'false/false', '*': 'false/true' });
 
   const star = await stack.request('DELETE', '/v1/tenant-isolation/rules/*');
@@ -120,9 +123,9 @@ t.test('dry runs and no-op writes never PUT', async (t) => {
     t.match(r.body, { applied: false, dryRun: true, changed: true, verified: false });
     t.type(r.body.changeId, 'string');
   }
-  t.same(dry[0]!.body.diff.added.map((r: any) => r.tenantId), [WOODGROVE], 'the dry run shows the diff');
-  t.ok(dry[0]!.body.policy.rules.some((r: any) => r.tenantId === WOODGROVE), 'and the policy as it would be');
-  t.same(dry[3]!.body.diff.removed.map((r: any) => r.tenantId).sort(), [FABRIKAM, NORTHWIND, '*'].sort(), 'replace dry run lists removals without confirmRemovals');
+  t.same(dry[0]!.body.diff.added.map((r: Row) => r.tenantId), [WOODGROVE], 'the dry run shows the diff');
+  t.ok(dry[0]!.body.policy.rules.some((r: Row) => r.tenantId === WOODGROVE), 'and the policy as it would be');
+  t.same(dry[3]!.body.diff.removed.map((r: Row) => r.tenantId).sort(), [FABRIKAM, NORTHWIND, '*'].sort(), 'replace dry run lists removals without confirmRemovals');
 
   const noop = [
     await stack.request('PUT', `/v1/tenant-isolation/rules/${FABRIKAM}`, { body: { direction: 'Inbound' } }),
@@ -202,7 +205,7 @@ t.test('ReplaceIsolationPolicy: removals need confirmRemovals, nothing changes w
   t.equal(refused.status, 409);
   t.equal(refused.body.error.code, 'RemovalsNotConfirmed');
   t.match(refused.body.error.message, /remove 2 existing rule\(s\).*confirmRemovals: true/);
-  t.same(refused.body.error.details.wouldRemove.map((r: any) => r.tenantId).sort(), [NORTHWIND, '*'].sort());
+  t.same(refused.body.error.details.wouldRemove.map((r: Row) => r.tenantId).sort(), [NORTHWIND, '*'].sort());
   t.equal(puts(), base);
   t.same(stored(), before);
 
@@ -217,7 +220,7 @@ t.test('ReplaceIsolationPolicy: removals need confirmRemovals, nothing changes w
     body: { enabled: true, rules: [{ tenant: FABRIKAM, direction: 'Both' }, { tenant: WOODGROVE, direction: 'Inbound' }, { tenant: '*', direction: 'Inbound' }] },
   });
   t.equal(grow.status, 200);
-  t.same(grow.body.diff.added.map((r: any) => r.tenantId), ['*']);
+  t.same(grow.body.diff.added.map((r: Row) => r.tenantId), ['*']);
 });
 
 t.test('domains resolve through Entra discovery, once per domain', async (t) => {
