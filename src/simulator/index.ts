@@ -11,7 +11,7 @@ import { registerControlApi } from './control-api.js';
 import { registerEntra } from './entra.js';
 import { routeMeta, type SimContext, type Surface } from './http-common.js';
 import { registerPpapi } from './ppapi.js';
-import { defaultSeed, loadSeedFile } from './seed.js';
+import { defaultSeed, loadSeedFile, validateSeed } from './seed.js';
 import { SimState } from './state.js';
 import { relayAppCertificate, serverCertificate } from './tls.js';
 import { TokenAuthority } from './tokens.js';
@@ -80,7 +80,9 @@ function installBodyParsers(app: FastifyInstance) {
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   const seed: SimulatorSeed =
-    typeof opts.seed === 'string' ? loadSeedFile(opts.seed) : structuredClone(opts.seed ?? defaultSeed());
+    typeof opts.seed === 'string'
+      ? loadSeedFile(opts.seed)
+      : validateSeed(structuredClone(opts.seed ?? defaultSeed()));
   const speed = opts.speed ?? 1;
   const clock = new SimClock(speed);
   const state = new SimState(seed, clock, speed);

@@ -199,5 +199,51 @@ export function loadSeedFile(path: string): SimulatorSeed {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new Error(`Simulator seed file ${path} must hold a JSON object (see docs/simulator.md).`);
   }
-  return { ...defaultSeed(), ...(parsed as Partial<SimulatorSeed>) };
+  return validateSeed({ ...defaultSeed(), ...(parsed as Partial<SimulatorSeed>) }, path);
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Catches the seed mistakes that would otherwise surface as a TypeError deep inside a request. */
+export function validateSeed(seed: SimulatorSeed, source = 'the seed'): SimulatorSeed {
+  const fail = (what: string) => {
+    throw new Error(`Simulator seed (${source}): ${what}. See docs/simulator.md for the format.`);
+  };
+  if (typeof seed.tenantId !== 'string' || !GUID.test(seed.tenantId)) fail('tenantId must be a GUID');
+  if (!Array.isArray(seed.tenantDomains)) fail('tenantDomains must be a list of domain names');
+  if (!Array.isArray(seed.otherTenants))
+    fail('otherTenants must be a list of {tenantId, domains, displayName}');
+  for (const t of seed.otherTenants) {
+    if (typeof t?.tenantId !== 'string' || !GUID.test(t.tenantId) || !Array.isArray(t.domains)) {
+      fail('every otherTenants entry needs a GUID tenantId and a domains list');
+    }
+  }
+  if (typeof seed.relayApp?.clientId !== 'string' || typeof seed.relayApp?.clientSecret !== 'string') {
+    fail('relayApp needs clientId and clientSecret strings');
+  }
+  if (!Array.isArray(seed.environments)) fail('environments must be a list');
+  for (const e of seed.environments) {
+    if (typeof e?.id !== 'string' || typeof e.displayName !== 'string')
+      fail('every environment needs id and displayName');
+  }
+  if (!Array.isArray(seed.packages)) fail('packages must be a list');
+  for (const p of seed.packages) {
+    for (const key of [
+      'id',
+      'uniqueName',
+      'version',
+      'localizedName',
+      'applicationId',
+      'publisherName',
+      'publisherId',
+    ] as const) {
+      if (typeof p?.[key] !== 'string') fail(`package ${p?.uniqueName ?? '?'} needs a string ${key}`);
+    }
+    const outcome = p.install?.outcome;
+    if (outcome !== undefined && !['Succeeded', 'Failed', 'Canceled'].includes(outcome)) {
+      fail(`package ${p.uniqueName}: install.outcome must be Succeeded, Failed or Canceled`);
+    }
+  }
+  if (seed.faults !== undefined && !Array.isArray(seed.faults)) fail('faults must be a list of fault specs');
+  return seed;
 }

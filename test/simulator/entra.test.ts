@@ -1,4 +1,4 @@
-import { ClientCertificateCredential, ClientSecretCredential } from '@azure/identity';
+import { ClientCertificateCredential, ClientSecretCredential, OnBehalfOfCredential } from '@azure/identity';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import t from 'tap';
 import { startSimulator } from '../../src/simulator/index.js';
@@ -199,6 +199,34 @@ t.test('@azure/identity ClientSecretCredential and ClientCertificateCredential g
 
   const wrong = new ClientSecretCredential(sim.tenantId, sim.relayApp.clientId, 'wrong', options);
   await t.rejects(wrong.getToken(PPAPI_SCOPE), /AADSTS7000215/);
+
+  const byDomain = new ClientSecretCredential(
+    'contoso.onmicrosoft.com',
+    sim.relayApp.clientId,
+    sim.relayApp.clientSecret,
+    options,
+  );
+  t.equal(
+    decodeJwt((await byDomain.getToken(PPAPI_SCOPE)).token)['tid'],
+    sim.tenantId,
+    'a domain works as the tenant',
+  );
+
+  const user = await sim.control.mintToken({
+    audience: `api://${sim.relayApp.clientId}`,
+    upn: 'megan@contoso.onmicrosoft.com',
+    scp: 'access_as_user',
+  });
+  const obo = new OnBehalfOfCredential({
+    tenantId: sim.tenantId,
+    clientId: sim.relayApp.clientId,
+    certificatePath: sim.relayApp.certificatePath,
+    userAssertionToken: user,
+    ...options,
+  });
+  const delegated = decodeJwt((await obo.getToken(BAP_SCOPE)).token);
+  t.equal(delegated['upn'], 'megan@contoso.onmicrosoft.com', 'OnBehalfOfCredential gets a delegated token');
+  t.equal(delegated['scp'], 'user_impersonation');
 
   const assertions = sim.control.calls({ route: 'entra.token' });
   t.ok(assertions.length >= 3, 'token calls are in the call log');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { DEMO_ENVIRONMENTS, startSimulator } from '../../src/simulator/index.js';
+import { DEMO_ENVIRONMENTS, defaultSeed, startSimulator } from '../../src/simulator/index.js';
 import { appToken, BAP_SCOPE, call, closeAll, PPAPI_SCOPE } from './helpers.js';
 
 const sim = await startSimulator({ speed: 1e-9 });
@@ -277,4 +277,7 @@ t.test('a seed file sets the catalog, faults and behaviour', async (t) => {
   );
 
   await t.rejects(startSimulator({ seed: join(dir, 'missing.json') }), /could not be read/);
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ tenantId: 'contoso' }));
+  await t.rejects(startSimulator({ seed: join(dir, 'bad.json') }), /tenantId must be a GUID/);
+  await t.rejects(startSimulator({ seed: { ...defaultSeed(), packages: [{ uniqueName: 'x' }] as never } }), /needs a string id/);
 });
