@@ -157,9 +157,10 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
     onOutcome: (_action, outcome) => app.metrics?.isolationChanged(METRIC_OUTCOME[outcome]),
     onAuditError: (err, changeId) => app.log.error({ err, changeId }, 'audit store: completion record not written; the change reads as outcome unknown'),
   });
+  // No request-wide deadline: a write may queue behind others for the tenant lock, so each upstream
+  // call gets the client's own deadline (UPSTREAM_DEADLINE_SECONDS) when it starts.
   const callContext = (request: { id: unknown; caller: { bearerToken?: string } }): CallContext => ({
     correlationId: String(request.id),
-    deadline: deps.clock.now() + config.upstreamDeadlineMs,
     ...(request.caller.bearerToken ? { userAssertion: request.caller.bearerToken } : {}),
   });
   const writeContext = (request: Parameters<typeof callContext>[0] & { caller: Parameters<typeof callerLabel>[0] }): WriteContext => ({
