@@ -249,7 +249,8 @@ export function registerBap(app: FastifyInstance, ctx: SimContext) {
       if (invalid) return bapError(reply, 400, 'BadRequest', invalid[0], invalid[1]);
       if (state.behaviour.slowPutMs > 0) await sleep(state.behaviour.slowPutMs);
       const writers = state.faults.take('bap.isolation.put', ['outsideWriter']);
-      if (state.behaviour.isolationPut === 'async') {
+      const putMode = state.behaviour.isolationPut;
+      if (putMode !== 'sync') {
         const op = {
           id: randomUUID(),
           tenantId,
@@ -260,10 +261,9 @@ export function registerBap(app: FastifyInstance, ctx: SimContext) {
           outsideWriters: writers.map((f) => f.spec.mutate),
         };
         state.isolationOps.set(op.id, op);
-        reply.header(
-          'location',
-          `${ctx.origin()}${ISOLATION_PATH.replace(':tenantId', tenantId)}/operations/${op.id}`,
-        );
+        const pollUrl = `${ctx.origin()}${ISOLATION_PATH.replace(':tenantId', tenantId)}/operations/${op.id}`;
+        if (putMode === 'async') reply.header('location', pollUrl);
+        if (putMode === 'async-operation-location') reply.header('operation-location', pollUrl);
         reply.header('retry-after', '1');
         return reply.code(202).send();
       }

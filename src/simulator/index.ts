@@ -29,6 +29,9 @@ export { DEMO_ENVIRONMENTS, defaultSeed } from './seed.js';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
   408: 'RequestTimeout',
   409: 'Conflict',
   429: 'TooManyRequests',
@@ -131,6 +134,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const statusFault = fired.find((f) => f.spec.kind === 'status');
     if (statusFault) {
       if (statusFault.spec.retryAfter !== undefined) reply.header('retry-after', statusFault.spec.retryAfter);
+      if (statusFault.spec.wwwAuthenticate)
+        reply.header('www-authenticate', statusFault.spec.wwwAuthenticate);
       return reply.code(statusFault.spec.status!).send(faultBody(meta.surface, statusFault.spec));
     }
   });

@@ -246,6 +246,8 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
           `${ctx.origin()}/appmanagement/environments/${env.id}/operations/${op.id}?api-version=1`,
         );
       }
+      // 'bare-202': neither header nor body, so the caller has to find the operation through the package list.
+      if (mode === 'bare-202') return reply.code(202).send();
       return reply.code(mode === 'body-200' ? 200 : 202).send(body);
     },
   );

@@ -114,6 +114,9 @@ export interface FaultSpec {
   envelope?: 'bap' | 'ppapi';
   /** Retry-After header value. */
   retryAfter?: string;
+  /** WWW-Authenticate header value for kind 'status' (e.g. a CAE challenge on a 401:
+   *  'Bearer error="insufficient_claims", claims="..."'). */
+  wwwAuthenticate?: string;
   /** kind 'latency' (also usable with 'status' and 'reset'). */
   latencyMs?: number;
   /** Apply to the next N matching calls; default unlimited. */
@@ -128,12 +131,15 @@ export interface FaultSpec {
 }
 
 export interface SimulatorBehaviour {
-  /** Default 'operation-location' (202 + Operation-Location with ?api-version=1, body with lastOperation too). */
-  installResponse: 'operation-location' | 'body-200' | 'body-202';
+  /** Default 'operation-location' (202 + Operation-Location with ?api-version=1, body with lastOperation too).
+   *  'bare-202': 202 with neither header nor body (the caller must find the operation in the package list). */
+  installResponse: 'operation-location' | 'body-200' | 'body-202' | 'bare-202';
   /** A second install in a busy environment; default 409. */
   busyStatus: 409 | 400;
-  /** async = 202 + Location, the poll answers 202 (Retry-After 1) then 200; default 'sync'. */
-  isolationPut: 'sync' | 'async';
+  /** async = 202 + Location, the poll answers 202 (Retry-After 1) then 200; default 'sync'.
+   *  'async-operation-location': the poll URL comes as Operation-Location instead;
+   *  'async-no-location': 202 with no poll URL at all (a client error case; the change still lands after 1 s). */
+  isolationPut: 'sync' | 'async' | 'async-operation-location' | 'async-no-location';
   /** GET of a tenant with no policy: 404, 200 `null`, 200 with an empty body, or 200 with
    *  `{"properties":{"isDisabled":false,"allowedTenants":[]}}` (the terraform "empty" fixture). Default '404'. */
   neverConfiguredResponse: '404' | 'null' | 'empty' | 'emptyPolicy';

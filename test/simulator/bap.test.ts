@@ -219,6 +219,22 @@ t.test('async PUT: 202 + Location, poll 202 with Retry-After 1, then 200, then G
   t.equal(sim.control.policyRevision(), 1);
 });
 
+t.test('async PUT variants: poll URL in Operation-Location, or no poll URL at all', async (t) => {
+  const body = { properties: { tenantId: sim.tenantId, isDisabled: true, allowedTenants: [] } };
+  sim.control.setOption('isolationPut', 'async-operation-location');
+  const a = await call(sim, 'PUT', policyPath(), { token, body });
+  t.equal(a.status, 202);
+  t.notOk(a.headers['location']);
+  t.equal((await call(sim, 'GET', a.headers['operation-location'] ?? '', { token })).status, 202);
+
+  sim.control.setOption('isolationPut', 'async-no-location');
+  const b = await call(sim, 'PUT', policyPath(), { token, body });
+  t.equal(b.status, 202);
+  t.notOk(b.headers['location'] || b.headers['operation-location']);
+  sim.control.advanceClock(2000);
+  t.same(sim.control.getPolicy(), body, 'the change still lands');
+});
+
 t.test('slow PUT delays the store (two writers race, last one wins)', async (t) => {
   sim.control.setOption('slowPutMs', 150);
   const withRule = (tenantId: string) => ({

@@ -57,6 +57,21 @@ t.test('503 bodies use each surface envelope, or the forced one', async (t) => {
   t.equal((await call(sim, 'GET', '/_simulator/faults')).status, 200, 'the control API is never faulted');
 });
 
+t.test('a 401 fault can carry a CAE challenge', async (t) => {
+  const challenge = 'Bearer error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="';
+  sim.control.addFault({
+    route: 'bap.isolation.get',
+    kind: 'status',
+    status: 401,
+    wwwAuthenticate: challenge,
+    times: 1,
+  });
+  const res = await call(sim, 'GET', policyPath, { token: bap });
+  t.equal(res.status, 401);
+  t.equal(res.headers['www-authenticate'], challenge);
+  t.equal(res.json.error.code, 'Unauthorized');
+});
+
 t.test('reset drops the connection; latency delays the answer', async (t) => {
   sim.control.addFault({ route: 'bap.tenant', kind: 'reset', times: 1 });
   await t.rejects(call(sim, 'GET', '/providers/Microsoft.BusinessAppPlatform/tenant', { token: bap }));
@@ -279,5 +294,8 @@ t.test('a seed file sets the catalog, faults and behaviour', async (t) => {
   await t.rejects(startSimulator({ seed: join(dir, 'missing.json') }), /could not be read/);
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ tenantId: 'contoso' }));
   await t.rejects(startSimulator({ seed: join(dir, 'bad.json') }), /tenantId must be a GUID/);
-  await t.rejects(startSimulator({ seed: { ...defaultSeed(), packages: [{ uniqueName: 'x' }] as never } }), /needs a string id/);
+  await t.rejects(
+    startSimulator({ seed: { ...defaultSeed(), packages: [{ uniqueName: 'x' }] as never } }),
+    /needs a string id/,
+  );
 });

@@ -206,6 +206,18 @@ t.test('install body styles: 200 and 202 with lastOperation.operationId, no head
   t.equal(b.status, 202);
   t.notOk(b.headers['operation-location']);
   t.equal((await operation(b.json.lastOperation.operationId)).json.status, 'NotStarted');
+  sim.control.advanceClock(10_000);
+
+  sim.control.setOption('installResponse', 'bare-202');
+  const c = await install('msdyn_PortalMigrationTool');
+  t.equal(c.status, 202);
+  t.equal(c.text, '', 'no body');
+  t.notOk(c.headers['operation-location']);
+  t.equal(
+    sim.control.packageState(env, 'msdyn_PortalMigrationTool'),
+    'InstallRequested',
+    'the list shows it started',
+  );
 });
 
 t.test(
