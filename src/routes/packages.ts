@@ -82,6 +82,7 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         { packageUniqueName: record.packageUniqueName, packageVersion: record.packageVersion },
         waitSeconds * 1000,
         app.shuttingDown,
+        'known',
       );
       return answerInstall(s, request, reply, view, { operationId: record.operationId, failOnError: failOnError !== 'false' });
     },

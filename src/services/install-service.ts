@@ -95,6 +95,9 @@ export class InstallService {
     ids: { packageUniqueName: string | null; packageVersion: string | null },
     waitMs: number,
     release?: AbortSignal,
+    /** 'known': answer from what the relay already knows, without an upstream call (right after
+     *  the POST, so the 202 never waits on a throttled status call). */
+    freshness: 'fresh' | 'known' = 'fresh',
   ): Promise<InstallView> {
     const record = ids.packageUniqueName
       ? await this.d.registry.get(environmentId, ids.packageUniqueName)
@@ -111,7 +114,9 @@ export class InstallService {
     const poller = this.pollerFor(environmentId, operationId, packageUniqueName, record);
     let progress: InstallProgress;
     try {
-      progress = waitMs > 0 ? await poller.wait(waitMs, release) : poller.withDeadline(await poller.snapshot());
+      if (waitMs > 0) progress = await poller.wait(waitMs, release);
+      else if (freshness === 'known') progress = poller.withDeadline(poller.lastKnown ?? notStarted(operationId, record));
+      else progress = poller.withDeadline(await poller.snapshot());
     } catch (err) {
       if (err instanceof UpstreamError && err.status === 404) {
         throw new RelayError(
@@ -321,6 +326,10 @@ export class InstallService {
       startedBy: r.startedBy,
     };
   }
+}
+
+function notStarted(operationId: string, record: InstallRecord | undefined): InstallProgress {
+  return { operationId, status: 'NotStarted', startedAt: record?.startedAt ?? null, lastActionAt: null, statusMessage: null, error: null };
 }
 
 function newestVersion(entries: RawApplicationPackage[]): string | null {
