@@ -64,10 +64,11 @@ const inFlight = async () => {
 
 t.test('SIGTERM answers every held wait with 202 + Location and exits 0 in bounded time', async (t) => {
   const envs = (await call('GET', '/v1/environments')).body.value as Array<{ id: string; hasDataverse: boolean }>;
-  const env = envs.find((e) => e.hasDataverse) ?? t.fail('no environment with Dataverse in the demo');
-  const pkgs = (await call('GET', `/v1/environments/${env!.id}/packages?state=NotInstalled`)).body.value as Array<{ uniqueName: string }>;
+  const env = envs.find((e) => e.hasDataverse);
+  if (!env) throw new Error('no environment with Dataverse in the demo');
+  const pkgs = (await call('GET', `/v1/environments/${env.id}/packages?state=NotInstalled`)).body.value as Array<{ uniqueName: string }>;
   t.ok(pkgs.length > 0, 'a package to install');
-  const started = await call('POST', `/v1/environments/${env!.id}/packages/${pkgs[0]!.uniqueName}/install`);
+  const started = await call('POST', `/v1/environments/${env.id}/packages/${pkgs[0]!.uniqueName}/install`);
   t.equal(started.status, 202, JSON.stringify(started.body));
   const location = new URL(String(started.headers.location));
   // Poll with the key instead of the signature, and ask to be held as long as allowed.
