@@ -8,7 +8,8 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { registerBap } from './bap.js';
 import { SimClock, sleep } from './clock.js';
 import { registerControlApi } from './control-api.js';
-import { registerEntra } from './entra.js';
+import { registerEntraDiscovery } from './entra.js';
+import { registerEntraToken } from './entra-token.js';
 import { routeMeta, type SimContext, type Surface } from './http-common.js';
 import { registerPpapi } from './ppapi.js';
 import { defaultSeed, loadSeedFile, validateSeed } from './seed.js';
@@ -165,7 +166,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }),
   );
 
-  registerEntra(app, ctx, appCert.cert);
+  registerEntraDiscovery(app, ctx);
+  registerEntraToken(app, ctx, appCert.cert);
   registerPpapi(app, ctx);
   registerBap(app, ctx);
 
