@@ -80,7 +80,17 @@ export class TokenAuthority {
   async verify(token: string, audiences: readonly string[]): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.publicKey, { algorithms: ['RS256'], clockTolerance: 5 }));
+      let kid: unknown;
+      ({ payload } = await jwtVerify(
+        token,
+        (header) => {
+          kid = header.kid;
+          return this.publicKey;
+        },
+        { algorithms: ['RS256'], clockTolerance: 5 },
+      ));
+      if (kid !== this.kid)
+        throw new Error(`the signing key id '${String(kid)}' is not in the tenant's JWKS`);
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_JWT_EXPIRED') throw new TokenProblem('expired', 'The access token has expired.');

@@ -56,6 +56,16 @@ t.test('audiences: PPAPI token refused, BAP audience with or without trailing sl
   t.equal(refused.status, 401);
   t.match(refused.headers['www-authenticate'], /^Bearer .*invalid_token/);
   t.ok(refused.json.error.code, 'BAP envelope');
+  const unknownKid = await sim.control.mintToken({
+    audience: 'https://service.powerapps.com/',
+    scp: 'x',
+    kid: 'rotated-away',
+  });
+  t.equal(
+    (await call(sim, 'GET', `${BAP}/tenant`, { token: unknownKid })).status,
+    401,
+    'a kid outside the JWKS is refused',
+  );
   const none = await call(sim, 'GET', `${BAP}/tenant`);
   t.equal(none.status, 401);
   t.match(none.headers['www-authenticate'], /^Bearer /);
