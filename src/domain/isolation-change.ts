@@ -69,11 +69,13 @@ function refuseOwnTenant(tenantId: string, target: string): never {
 export function validateChange(change: IsolationChange, ownTenantId: string): void {
   const own = tenantKey(ownTenantId);
   const check = (rule: DesiredRule, target: string) => {
-    if (!(WRITABLE_DIRECTIONS as readonly string[]).includes(rule.direction)) refuseDirection(rule.direction, rule.tenantId, target);
+    if (!(WRITABLE_DIRECTIONS as readonly string[]).includes(rule.direction))
+      refuseDirection(rule.direction, rule.tenantId, target);
     if (tenantKey(rule.tenantId) === own) refuseOwnTenant(rule.tenantId, target);
   };
   if (change.action === 'upsertRule') check(change.rule, 'tenant');
-  if (change.action === 'removeRule' && tenantKey(change.tenantId) === own) refuseOwnTenant(change.tenantId, 'tenant');
+  if (change.action === 'removeRule' && tenantKey(change.tenantId) === own)
+    refuseOwnTenant(change.tenantId, 'tenant');
   if (change.action === 'replacePolicy') {
     const seen = new Map<string, number>();
     change.rules.forEach((rule, i) => {
@@ -104,7 +106,8 @@ function startingDocument(raw: RawIsolationPolicy | null, ownTenantId: string): 
   return doc;
 }
 
-const keyOf = (entry: RawAllowedTenant) => (entry && typeof entry.tenantId === 'string' ? tenantKey(entry.tenantId) : '');
+const keyOf = (entry: RawAllowedTenant) =>
+  entry && typeof entry.tenantId === 'string' ? tenantKey(entry.tenantId) : '';
 
 function withDirection(entry: RawAllowedTenant, direction: WritableDirection): RawAllowedTenant {
   const existing = entry.direction && typeof entry.direction === 'object' ? entry.direction : {};
@@ -116,7 +119,11 @@ function newEntry(rule: DesiredRule): RawAllowedTenant {
 }
 
 /** Returns a new raw document with the change applied; the input is not modified. */
-export function applyChange(raw: RawIsolationPolicy | null, change: IsolationChange, ownTenantId: string): RawIsolationPolicy {
+export function applyChange(
+  raw: RawIsolationPolicy | null,
+  change: IsolationChange,
+  ownTenantId: string,
+): RawIsolationPolicy {
   const doc = startingDocument(raw, ownTenantId);
   const props = doc.properties!;
   const entries = props.allowedTenants!;
@@ -150,7 +157,8 @@ export function applyChange(raw: RawIsolationPolicy | null, change: IsolationCha
       const next: RawAllowedTenant[] = [];
       for (const e of entries) {
         const key = keyOf(e);
-        if (key === '') next.push(e); // invisible to the caller, so not theirs to replace
+        if (key === '')
+          next.push(e); // invisible to the caller, so not theirs to replace
         else if (wanted.has(key) && !kept.has(key)) {
           kept.add(key);
           next.push(withDirection(e, wanted.get(key)!.direction));
@@ -175,11 +183,14 @@ export function diffPolicies(before: PolicyView, after: PolicyView): PolicyDiff 
   const changed: RuleDirectionChange[] = [];
   for (const [id, direction] of a.rules) {
     const was = b.rules.get(id);
-    if (was === undefined) added.push({ ...firstRule(after, id), direction, ...flagsFromDirection(direction) });
-    else if (was !== direction) changed.push({ tenantId: id, directionBefore: was, directionAfter: direction });
+    if (was === undefined)
+      added.push({ ...firstRule(after, id), direction, ...flagsFromDirection(direction) });
+    else if (was !== direction)
+      changed.push({ tenantId: id, directionBefore: was, directionAfter: direction });
   }
   for (const [id, direction] of b.rules) {
-    if (!a.rules.has(id)) removed.push({ ...firstRule(before, id), direction, ...flagsFromDirection(direction) });
+    if (!a.rules.has(id))
+      removed.push({ ...firstRule(before, id), direction, ...flagsFromDirection(direction) });
   }
   return { added, removed, changed, enabledBefore: before.enabled, enabledAfter: after.enabled };
 }
@@ -190,7 +201,10 @@ function flagsFromDirection(direction: RuleDirection) {
 
 export function diffIsEmpty(diff: PolicyDiff): boolean {
   return (
-    diff.added.length === 0 && diff.removed.length === 0 && diff.changed.length === 0 && diff.enabledBefore === diff.enabledAfter
+    diff.added.length === 0 &&
+    diff.removed.length === 0 &&
+    diff.changed.length === 0 &&
+    diff.enabledBefore === diff.enabledAfter
   );
 }
 

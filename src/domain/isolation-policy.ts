@@ -30,7 +30,9 @@ export interface IsolationPolicy {
   revision: string;
 }
 
-export type RawAllowedTenant = NonNullable<NonNullable<RawIsolationPolicy['properties']>['allowedTenants']>[number];
+export type RawAllowedTenant = NonNullable<
+  NonNullable<RawIsolationPolicy['properties']>['allowedTenants']
+>[number];
 
 export function directionOf(inbound: boolean, outbound: boolean): RuleDirection {
   if (inbound && outbound) return 'Both';
@@ -51,7 +53,8 @@ export function tenantKey(tenantId: string): string {
 /** JSON with object keys sorted at every level, so equal documents hash equally. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -60,7 +63,10 @@ export function canonicalJson(value: unknown): string {
 
 /** Short, stable revision of an upstream document (null = never configured). */
 export function policyRevision(raw: RawIsolationPolicy | null): string {
-  return createHash('sha256').update(canonicalJson(raw ?? null)).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson(raw ?? null))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 function ruleFromRaw(entry: RawAllowedTenant): IsolationRule | null {
@@ -73,7 +79,10 @@ function ruleFromRaw(entry: RawAllowedTenant): IsolationRule | null {
   const outbound = entry.direction?.outbound === true;
   return {
     tenantId: id,
-    tenantDisplayName: typeof entry.tenantDisplayName === 'string' && entry.tenantDisplayName !== '' ? entry.tenantDisplayName : null,
+    tenantDisplayName:
+      typeof entry.tenantDisplayName === 'string' && entry.tenantDisplayName !== ''
+        ? entry.tenantDisplayName
+        : null,
     direction: directionOf(inbound, outbound),
     inbound,
     outbound,
@@ -81,11 +90,17 @@ function ruleFromRaw(entry: RawAllowedTenant): IsolationRule | null {
 }
 
 export function normalisePolicy(raw: RawIsolationPolicy | null, ownTenantId: string): IsolationPolicy {
-  const props = raw && typeof raw === 'object' && raw.properties && typeof raw.properties === 'object' ? raw.properties : undefined;
+  const props =
+    raw && typeof raw === 'object' && raw.properties && typeof raw.properties === 'object'
+      ? raw.properties
+      : undefined;
   const allowed = Array.isArray(props?.allowedTenants) ? props.allowedTenants : [];
   const rules = allowed.map(ruleFromRaw).filter((r): r is IsolationRule => r !== null);
   return {
-    tenantId: typeof props?.tenantId === 'string' && props.tenantId ? tenantKey(props.tenantId) : tenantKey(ownTenantId),
+    tenantId:
+      typeof props?.tenantId === 'string' && props.tenantId
+        ? tenantKey(props.tenantId)
+        : tenantKey(ownTenantId),
     enabled: props ? props.isDisabled !== true : false,
     configured: props !== undefined,
     rules,

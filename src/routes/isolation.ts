@@ -31,7 +31,8 @@ const DIRECTION_LABELS = [
 
 const writableDirection = z
   .enum(['Inbound', 'Outbound', 'Both'], {
-    error: 'must be Inbound, Outbound or Both (a rule with no direction grants nothing: remove the rule instead)',
+    error:
+      'must be Inbound, Outbound or Both (a rule with no direction grants nothing: remove the rule instead)',
   })
   .meta({
     description: 'Which way connections with the other tenant are allowed.',
@@ -41,7 +42,8 @@ const writableDirection = z
   });
 
 const storedDirection = z.enum(['Inbound', 'Outbound', 'Both', 'None']).meta({
-  description: 'Which way connections are allowed; None for a stored rule with neither flag (it grants nothing).',
+  description:
+    'Which way connections are allowed; None for a stored rule with neither flag (it grants nothing).',
   'x-ms-summary': 'Direction',
   'x-ms-enum-values': [...DIRECTION_LABELS, { value: 'None', displayName: 'None (grants nothing)' }],
 });
@@ -59,19 +61,59 @@ const tenantInput = (where: string) =>
     });
 
 const rule = z.object({
-  tenantId: z.string().meta({ description: 'The other tenant: a lower-case tenant id (GUID) or * for all tenants.', 'x-ms-summary': 'Tenant ID' }),
-  tenantDisplayName: z.string().nullable().meta({ description: 'The tenant name upstream stored, if any.', 'x-ms-summary': 'Tenant name' }),
+  tenantId: z
+    .string()
+    .meta({
+      description: 'The other tenant: a lower-case tenant id (GUID) or * for all tenants.',
+      'x-ms-summary': 'Tenant ID',
+    }),
+  tenantDisplayName: z
+    .string()
+    .nullable()
+    .meta({ description: 'The tenant name upstream stored, if any.', 'x-ms-summary': 'Tenant name' }),
   direction: storedDirection,
-  inbound: z.boolean().meta({ description: "The other tenant's users may connect into this tenant.", 'x-ms-summary': 'Inbound' }),
-  outbound: z.boolean().meta({ description: "This tenant's users may connect out to the other tenant.", 'x-ms-summary': 'Outbound' }),
+  inbound: z
+    .boolean()
+    .meta({
+      description: "The other tenant's users may connect into this tenant.",
+      'x-ms-summary': 'Inbound',
+    }),
+  outbound: z
+    .boolean()
+    .meta({
+      description: "This tenant's users may connect out to the other tenant.",
+      'x-ms-summary': 'Outbound',
+    }),
 });
 
 const policy = z.object({
-  tenantId: z.string().meta({ description: 'The tenant this policy belongs to (the relay’s own tenant).', 'x-ms-summary': 'Policy tenant ID' }),
-  enabled: z.boolean().meta({ description: 'Isolation is enforced: cross-tenant connections are blocked unless a rule allows them.', 'x-ms-summary': 'Enabled' }),
-  configured: z.boolean().meta({ description: 'False when the tenant has never stored an isolation policy.', 'x-ms-summary': 'Configured', 'x-ms-visibility': 'advanced' }),
+  tenantId: z
+    .string()
+    .meta({
+      description: 'The tenant this policy belongs to (the relay’s own tenant).',
+      'x-ms-summary': 'Policy tenant ID',
+    }),
+  enabled: z
+    .boolean()
+    .meta({
+      description: 'Isolation is enforced: cross-tenant connections are blocked unless a rule allows them.',
+      'x-ms-summary': 'Enabled',
+    }),
+  configured: z
+    .boolean()
+    .meta({
+      description: 'False when the tenant has never stored an isolation policy.',
+      'x-ms-summary': 'Configured',
+      'x-ms-visibility': 'advanced',
+    }),
   rules: z.array(rule).meta({ description: 'The allowed tenants and directions.', 'x-ms-summary': 'Rules' }),
-  revision: z.string().meta({ description: 'Identifies this version of the policy; pass it as ifRevision to change it only if nobody else did.', 'x-ms-summary': 'Revision' }),
+  revision: z
+    .string()
+    .meta({
+      description:
+        'Identifies this version of the policy; pass it as ifRevision to change it only if nobody else did.',
+      'x-ms-summary': 'Revision',
+    }),
 });
 
 const diff = z.object({
@@ -80,33 +122,111 @@ const diff = z.object({
   changed: z
     .array(
       z.object({
-        tenantId: z.string().meta({ description: 'The tenant whose rule changed direction.', 'x-ms-summary': 'Tenant ID' }),
+        tenantId: z
+          .string()
+          .meta({ description: 'The tenant whose rule changed direction.', 'x-ms-summary': 'Tenant ID' }),
         directionBefore: storedDirection,
         directionAfter: storedDirection,
       }),
     )
     .meta({ description: 'Rules whose direction changed.', 'x-ms-summary': 'Changed rules' }),
-  enabledBefore: z.boolean().meta({ description: 'Whether isolation was enforced before.', 'x-ms-summary': 'Enabled before' }),
-  enabledAfter: z.boolean().meta({ description: 'Whether isolation is enforced after.', 'x-ms-summary': 'Enabled after' }),
+  enabledBefore: z
+    .boolean()
+    .meta({ description: 'Whether isolation was enforced before.', 'x-ms-summary': 'Enabled before' }),
+  enabledAfter: z
+    .boolean()
+    .meta({ description: 'Whether isolation is enforced after.', 'x-ms-summary': 'Enabled after' }),
 });
 
 const writeAnswer = z.object({
-  applied: z.boolean().meta({ description: 'The change was written upstream (false for dry runs and no-ops).', 'x-ms-summary': 'Applied' }),
-  dryRun: z.boolean().meta({ description: 'This was a dry run: nothing was written.', 'x-ms-summary': 'Dry run' }),
-  changed: z.boolean().meta({ description: 'The change alters the policy (false: it already said this, so nothing was written).', 'x-ms-summary': 'Changed' }),
+  applied: z
+    .boolean()
+    .meta({
+      description: 'The change was written upstream (false for dry runs and no-ops).',
+      'x-ms-summary': 'Applied',
+    }),
+  dryRun: z
+    .boolean()
+    .meta({ description: 'This was a dry run: nothing was written.', 'x-ms-summary': 'Dry run' }),
+  changed: z
+    .boolean()
+    .meta({
+      description: 'The change alters the policy (false: it already said this, so nothing was written).',
+      'x-ms-summary': 'Changed',
+    }),
   diff: diff.meta({ description: 'What the change adds, removes or alters.', 'x-ms-summary': 'Difference' }),
-  policy: policy.meta({ description: 'The policy after the change (for a dry run: as it would be).', 'x-ms-summary': 'Policy' }),
-  revisionBefore: z.string().meta({ description: 'The policy revision the change started from.', 'x-ms-summary': 'Revision before' }),
-  revisionAfter: z.string().meta({ description: 'The policy revision now (for a dry run: as it would be).', 'x-ms-summary': 'Revision after' }),
-  verified: z.boolean().meta({ description: 'The policy read back after the write holds the change and nothing of ours moved.', 'x-ms-summary': 'Verified' }),
-  changeId: z.string().meta({ description: 'Identifies this change in the audit trail (ListIsolationChanges).', 'x-ms-summary': 'Change ID' }),
-  attempts: z.number().int().meta({ description: 'Upstream writes it took (more than 1 when another writer interfered).', 'x-ms-summary': 'Attempts', 'x-ms-visibility': 'advanced' }),
-  concurrentChanges: diff.nullable().meta({ description: 'What another writer changed while this change ran (kept, not overwritten); null when nobody did.', 'x-ms-summary': 'Concurrent changes', 'x-ms-visibility': 'advanced' }),
+  policy: policy.meta({
+    description: 'The policy after the change (for a dry run: as it would be).',
+    'x-ms-summary': 'Policy',
+  }),
+  revisionBefore: z
+    .string()
+    .meta({ description: 'The policy revision the change started from.', 'x-ms-summary': 'Revision before' }),
+  revisionAfter: z
+    .string()
+    .meta({
+      description: 'The policy revision now (for a dry run: as it would be).',
+      'x-ms-summary': 'Revision after',
+    }),
+  verified: z
+    .boolean()
+    .meta({
+      description: 'The policy read back after the write holds the change and nothing of ours moved.',
+      'x-ms-summary': 'Verified',
+    }),
+  changeId: z
+    .string()
+    .meta({
+      description: 'Identifies this change in the audit trail (ListIsolationChanges).',
+      'x-ms-summary': 'Change ID',
+    }),
+  attempts: z
+    .number()
+    .int()
+    .meta({
+      description: 'Upstream writes it took (more than 1 when another writer interfered).',
+      'x-ms-summary': 'Attempts',
+      'x-ms-visibility': 'advanced',
+    }),
+  concurrentChanges: diff
+    .nullable()
+    .meta({
+      description:
+        'What another writer changed while this change ran (kept, not overwritten); null when nobody did.',
+      'x-ms-summary': 'Concurrent changes',
+      'x-ms-visibility': 'advanced',
+    }),
 });
 
-const dryRunField = z.boolean().optional().meta({ description: 'Only show what would change; write nothing.', 'x-ms-summary': 'Dry run', 'x-ms-visibility': 'important' });
-const reasonField = z.string().trim().max(1000).optional().meta({ description: 'Why the change is made; kept in the audit trail.', 'x-ms-summary': 'Reason', 'x-ms-visibility': 'important' });
-const ifRevisionField = z.string().trim().max(64).optional().meta({ description: 'Change only if the policy is still at this revision (from GetIsolationPolicy); otherwise fail with 412.', 'x-ms-summary': 'If revision', 'x-ms-visibility': 'advanced' });
+const dryRunField = z
+  .boolean()
+  .optional()
+  .meta({
+    description: 'Only show what would change; write nothing.',
+    'x-ms-summary': 'Dry run',
+    'x-ms-visibility': 'important',
+  });
+const reasonField = z
+  .string()
+  .trim()
+  .max(1000)
+  .optional()
+  .meta({
+    description: 'Why the change is made; kept in the audit trail.',
+    'x-ms-summary': 'Reason',
+    'x-ms-visibility': 'important',
+  });
+const ifRevisionField = z
+  .string()
+  .trim()
+  .max(64)
+  .optional()
+  .meta({
+    description:
+      'Change only if the policy is still at this revision (from GetIsolationPolicy); otherwise fail with 412.',
+    'x-ms-summary': 'If revision',
+    'x-ms-visibility': 'advanced',
+  });
 
 const writeFields = { dryRun: dryRunField, reason: reasonField, ifRevision: ifRevisionField };
 
@@ -121,30 +241,58 @@ const auditRecord = z.object({
     .meta({ description: 'What kind of change it was.', 'x-ms-summary': 'Action' }),
   reason: z.string().nullable().meta({ description: 'The reason given.', 'x-ms-summary': 'Reason' }),
   dryRun: z.boolean().meta({ description: 'A dry run (nothing written).', 'x-ms-summary': 'Dry run' }),
-  tenantId: z.string().meta({ description: 'The tenant whose policy it is.', 'x-ms-summary': 'Policy tenant ID' }),
-  ruleTenantId: z.string().nullable().meta({ description: 'The rule tenant a one-rule change named.', 'x-ms-summary': 'Rule tenant ID' }),
+  tenantId: z
+    .string()
+    .meta({ description: 'The tenant whose policy it is.', 'x-ms-summary': 'Policy tenant ID' }),
+  ruleTenantId: z
+    .string()
+    .nullable()
+    .meta({ description: 'The rule tenant a one-rule change named.', 'x-ms-summary': 'Rule tenant ID' }),
   before: policy.nullable().meta({ description: 'The policy before.', 'x-ms-summary': 'Before' }),
-  after: policy.nullable().meta({ description: 'The policy after (as read back, or as planned when the outcome is unknown).', 'x-ms-summary': 'After' }),
-  diff: diff.nullable().meta({ description: 'What the change adds, removes or alters.', 'x-ms-summary': 'Difference' }),
-  correlationId: z.string().meta({ description: 'The request correlation id (also sent upstream).', 'x-ms-summary': 'Correlation ID' }),
-  outcome: z
-    .enum(['applied', 'dryRun', 'noChange', 'failed', 'conflict', 'unknown'])
+  after: policy
+    .nullable()
     .meta({
-      description: 'applied, dryRun, noChange, failed, conflict, or unknown (the relay stopped between announcing and finishing the write: read the policy).',
-      'x-ms-summary': 'Outcome',
+      description: 'The policy after (as read back, or as planned when the outcome is unknown).',
+      'x-ms-summary': 'After',
     }),
-  verified: z.boolean().nullable().meta({ description: 'The read-back check passed.', 'x-ms-summary': 'Verified' }),
-  completedAt: z.string().nullable().meta({ description: 'When the change finished (UTC).', 'x-ms-summary': 'Completed at' }),
-  error: z.string().nullable().meta({ description: 'What went wrong, for failed and conflict outcomes.', 'x-ms-summary': 'Error' }),
+  diff: diff
+    .nullable()
+    .meta({ description: 'What the change adds, removes or alters.', 'x-ms-summary': 'Difference' }),
+  correlationId: z
+    .string()
+    .meta({
+      description: 'The request correlation id (also sent upstream).',
+      'x-ms-summary': 'Correlation ID',
+    }),
+  outcome: z.enum(['applied', 'dryRun', 'noChange', 'failed', 'conflict', 'unknown']).meta({
+    description:
+      'applied, dryRun, noChange, failed, conflict, or unknown (the relay stopped between announcing and finishing the write: read the policy).',
+    'x-ms-summary': 'Outcome',
+  }),
+  verified: z
+    .boolean()
+    .nullable()
+    .meta({ description: 'The read-back check passed.', 'x-ms-summary': 'Verified' }),
+  completedAt: z
+    .string()
+    .nullable()
+    .meta({ description: 'When the change finished (UTC).', 'x-ms-summary': 'Completed at' }),
+  error: z
+    .string()
+    .nullable()
+    .meta({ description: 'What went wrong, for failed and conflict outcomes.', 'x-ms-summary': 'Error' }),
 });
 
 /** Builds the isolation service from the app's collaborators (audit store from deps or
  *  config.auditStore, the per-tenant lock) and registers the six operations. */
 export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { clock: Clock }) {
   const { config } = deps;
-  const auditStore = deps.auditStore ?? createAuditStore(config.auditStore, {
-    onBadLine: (line, reason) => app.log.warn({ line, auditStore: config.auditStore }, `audit store: skipped line ${line}: ${reason}`),
-  });
+  const auditStore =
+    deps.auditStore ??
+    createAuditStore(config.auditStore, {
+      onBadLine: (line, reason) =>
+        app.log.warn({ line, auditStore: config.auditStore }, `audit store: skipped line ${line}: ${reason}`),
+    });
   // Closed last, after in-flight requests finished their writes.
   app.addHook('onClose', async () => auditStore.close());
   const isolation = new IsolationService({
@@ -155,7 +303,11 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
     lock: deps.tenantLock ?? createInProcessTenantLock(),
     clock: deps.clock,
     onOutcome: (_action, outcome) => app.metrics?.isolationChanged(METRIC_OUTCOME[outcome]),
-    onAuditError: (err, changeId) => app.log.error({ err, changeId }, 'audit store: completion record not written; the change reads as outcome unknown'),
+    onAuditError: (err, changeId) =>
+      app.log.error(
+        { err, changeId },
+        'audit store: completion record not written; the change reads as outcome unknown',
+      ),
   });
   // No request-wide deadline: a write may queue behind others for the tenant lock, so each upstream
   // call gets the client's own deadline (UPSTREAM_DEADLINE_SECONDS) when it starts.
@@ -163,7 +315,9 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
     correlationId: String(request.id),
     ...(request.caller.bearerToken ? { userAssertion: request.caller.bearerToken } : {}),
   });
-  const writeContext = (request: Parameters<typeof callContext>[0] & { caller: Parameters<typeof callerLabel>[0] }): WriteContext => ({
+  const writeContext = (
+    request: Parameters<typeof callContext>[0] & { caller: Parameters<typeof callerLabel>[0] },
+  ): WriteContext => ({
     call: callContext(request),
     actor: callerLabel(request.caller),
   });
@@ -175,7 +329,8 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
       schema: {
         operationId: 'GetIsolationPolicy',
         summary: 'Get the tenant isolation policy',
-        description: 'Reads the cross-tenant isolation policy: whether it is enforced, the allowed tenants with their directions, and its revision.',
+        description:
+          'Reads the cross-tenant isolation policy: whether it is enforced, the allowed tenants with their directions, and its revision.',
         tags: TAGS,
         response: { 200: policy },
       },
@@ -200,7 +355,11 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
     },
     async (request) => {
       const { direction, ...options } = request.body;
-      return isolation.upsertRule({ tenant: request.params.tenant, direction }, options, writeContext(request));
+      return isolation.upsertRule(
+        { tenant: request.params.tenant, direction },
+        options,
+        writeContext(request),
+      );
     },
   );
 
@@ -211,11 +370,19 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
       schema: {
         operationId: 'RemoveIsolationRule',
         summary: 'Remove a tenant rule',
-        description: 'Removes the rule for one other tenant, leaving every other rule as it is. Nothing is written when there is no such rule.',
+        description:
+          'Removes the rule for one other tenant, leaving every other rule as it is. Nothing is written when there is no such rule.',
         tags: TAGS,
         params: ruleParams,
         querystring: z.object({
-          dryRun: z.stringbool({ error: 'must be true or false' }).optional().meta({ description: 'Only show what would change; write nothing.', 'x-ms-summary': 'Dry run', 'x-ms-visibility': 'important' }),
+          dryRun: z
+            .stringbool({ error: 'must be true or false' })
+            .optional()
+            .meta({
+              description: 'Only show what would change; write nothing.',
+              'x-ms-summary': 'Dry run',
+              'x-ms-visibility': 'important',
+            }),
           reason: reasonField,
           ifRevision: ifRevisionField,
         }),
@@ -237,7 +404,8 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
         tags: TAGS,
         body: z.object({
           enabled: z.boolean({ error: 'is required: true to enforce isolation, false to turn it off' }).meta({
-            description: 'True: block cross-tenant connections except those the rules allow. False: do not enforce.',
+            description:
+              'True: block cross-tenant connections except those the rules allow. False: do not enforce.',
             'x-ms-summary': 'Enabled',
             'x-ms-visibility': 'important',
           }),
@@ -271,9 +439,14 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
           rules: z
             .array(z.object({ tenant: tenantInput(''), direction: writableDirection }))
             .max(1000)
-            .meta({ description: 'Every tenant to allow, each once.', 'x-ms-summary': 'Rules', 'x-ms-visibility': 'important' }),
+            .meta({
+              description: 'Every tenant to allow, each once.',
+              'x-ms-summary': 'Rules',
+              'x-ms-visibility': 'important',
+            }),
           confirmRemovals: z.boolean().optional().meta({
-            description: 'Required (true) when the new list leaves out rules the policy has now: they will be removed.',
+            description:
+              'Required (true) when the new list leaves out rules the policy has now: they will be removed.',
             'x-ms-summary': 'Confirm removals',
             'x-ms-visibility': 'important',
           }),
@@ -295,27 +468,78 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
       schema: {
         operationId: 'ListIsolationChanges',
         summary: 'List isolation policy changes',
-        description: 'The audit trail of isolation policy changes made through this relay, newest first, one page at a time.',
+        description:
+          'The audit trail of isolation policy changes made through this relay, newest first, one page at a time.',
         tags: TAGS,
         querystring: z.object({
-          pageSize: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Changes per page (1-200).', 'x-ms-summary': 'Page size', 'x-ms-visibility': 'advanced' }),
-          continuationToken: z.string().max(200).optional().meta({ description: 'From the previous page, to get the next one.', 'x-ms-summary': 'Continuation token', 'x-ms-visibility': 'advanced' }),
-          tenant: z.string().trim().max(256).optional().meta({ description: 'Only changes that name or touch this tenant (tenant id, * or domain).', 'x-ms-summary': 'Tenant', 'x-ms-visibility': 'important' }),
-          from: z.iso.datetime({ offset: true, error: 'must be a date and time such as 2026-01-31T00:00:00Z' }).optional().meta({ description: 'Only changes at or after this time (ISO 8601).', 'x-ms-summary': 'From' }),
-          to: z.iso.datetime({ offset: true, error: 'must be a date and time such as 2026-01-31T23:59:59Z' }).optional().meta({ description: 'Only changes at or before this time (ISO 8601).', 'x-ms-summary': 'To' }),
+          pageSize: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(200)
+            .default(50)
+            .meta({
+              description: 'Changes per page (1-200).',
+              'x-ms-summary': 'Page size',
+              'x-ms-visibility': 'advanced',
+            }),
+          continuationToken: z
+            .string()
+            .max(200)
+            .optional()
+            .meta({
+              description: 'From the previous page, to get the next one.',
+              'x-ms-summary': 'Continuation token',
+              'x-ms-visibility': 'advanced',
+            }),
+          tenant: z
+            .string()
+            .trim()
+            .max(256)
+            .optional()
+            .meta({
+              description: 'Only changes that name or touch this tenant (tenant id, * or domain).',
+              'x-ms-summary': 'Tenant',
+              'x-ms-visibility': 'important',
+            }),
+          from: z.iso
+            .datetime({ offset: true, error: 'must be a date and time such as 2026-01-31T00:00:00Z' })
+            .optional()
+            .meta({ description: 'Only changes at or after this time (ISO 8601).', 'x-ms-summary': 'From' }),
+          to: z.iso
+            .datetime({ offset: true, error: 'must be a date and time such as 2026-01-31T23:59:59Z' })
+            .optional()
+            .meta({ description: 'Only changes at or before this time (ISO 8601).', 'x-ms-summary': 'To' }),
         }),
         response: {
           200: z.object({
-            value: z.array(auditRecord).meta({ description: 'The changes on this page, newest first.', 'x-ms-summary': 'Changes' }),
-            continuationToken: z.string().nullable().meta({ description: 'Pass as continuationToken for the next page; null on the last page.', 'x-ms-summary': 'Continuation token' }),
-            nextLink: z.string().nullable().meta({ description: 'The URL of the next page; null on the last page.', 'x-ms-summary': 'Next page', 'x-ms-visibility': 'internal' }),
+            value: z
+              .array(auditRecord)
+              .meta({ description: 'The changes on this page, newest first.', 'x-ms-summary': 'Changes' }),
+            continuationToken: z
+              .string()
+              .nullable()
+              .meta({
+                description: 'Pass as continuationToken for the next page; null on the last page.',
+                'x-ms-summary': 'Continuation token',
+              }),
+            nextLink: z
+              .string()
+              .nullable()
+              .meta({
+                description: 'The URL of the next page; null on the last page.',
+                'x-ms-summary': 'Next page',
+                'x-ms-visibility': 'internal',
+              }),
           }),
         },
       },
     },
     async (request) => {
       const q = request.query;
-      const tenant = q.tenant ? await isolation.resolveTenant(q.tenant, 'querystring.tenant', callContext(request)) : undefined;
+      const tenant = q.tenant
+        ? await isolation.resolveTenant(q.tenant, 'querystring.tenant', callContext(request))
+        : undefined;
       const page = await isolation.listChanges({
         pageSize: q.pageSize,
         ...(q.continuationToken ? { continuationToken: q.continuationToken } : {}),

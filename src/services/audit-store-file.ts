@@ -43,7 +43,8 @@ export function createFileAuditStore(path: string, options: FileAuditStoreOption
   }
 
   function append(entry: AuditLogEntry): Promise<void> {
-    if (closed) return Promise.reject(new Error(`The audit store ${file} is closed; the change was not recorded.`));
+    if (closed)
+      return Promise.reject(new Error(`The audit store ${file} is closed; the change was not recorded.`));
     const line = `${JSON.stringify(entry)}\n`;
     const write = queue.then(async () => {
       handle ??= openForAppend();
@@ -81,7 +82,8 @@ export function createFileAuditStore(path: string, options: FileAuditStoreOption
   return {
     record: (record: AuditRecord) => append({ kind: 'record', record }),
     begin: (record: AuditRecord) => append({ kind: 'intent', record }),
-    complete: (changeId: string, completion: AuditCompletion) => append({ kind: 'completion', changeId, completion }),
+    complete: (changeId: string, completion: AuditCompletion) =>
+      append({ kind: 'completion', changeId, completion }),
     async list(query: AuditQuery) {
       await queue; // read our own writes
       return pageAuditRecords(foldAuditLog(await readAll()), query);

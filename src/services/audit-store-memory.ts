@@ -19,9 +19,12 @@ export function createMemoryAuditStore(): AuditStore {
   return {
     record: (record: AuditRecord) => append({ kind: 'record', record }),
     begin: (record: AuditRecord) => append({ kind: 'intent', record }),
-    complete: (changeId: string, completion: AuditCompletion) => append({ kind: 'completion', changeId, completion }),
+    complete: (changeId: string, completion: AuditCompletion) =>
+      append({ kind: 'completion', changeId, completion }),
     async list(query: AuditQuery) {
-      return structuredClone(pageAuditRecords(foldAuditLog(log.map((entry, seq) => ({ seq, entry }))), query));
+      return structuredClone(
+        pageAuditRecords(foldAuditLog(log.map((entry, seq) => ({ seq, entry }))), query),
+      );
     },
     async flush() {},
     async close() {},

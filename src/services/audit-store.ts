@@ -8,7 +8,14 @@ import type { IsolationPolicy } from '../domain/isolation-policy.js';
 import { RelayError } from '../http/errors.js';
 
 export type AuditOutcome = 'applied' | 'dryRun' | 'noChange' | 'failed' | 'conflict' | 'unknown';
-export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['applied', 'dryRun', 'noChange', 'failed', 'conflict', 'unknown'];
+export const AUDIT_OUTCOMES: readonly AuditOutcome[] = [
+  'applied',
+  'dryRun',
+  'noChange',
+  'failed',
+  'conflict',
+  'unknown',
+];
 
 export interface AuditRecord {
   changeId: string;
@@ -87,11 +94,18 @@ export function isAuditLogEntry(value: unknown): value is AuditLogEntry {
     const r = v.record as Record<string, unknown> | undefined;
     return !!r && typeof r.changeId === 'string' && typeof r.at === 'string';
   }
-  return v.kind === 'completion' && typeof v.changeId === 'string' && !!v.completion && typeof v.completion === 'object';
+  return (
+    v.kind === 'completion' &&
+    typeof v.changeId === 'string' &&
+    !!v.completion &&
+    typeof v.completion === 'object'
+  );
 }
 
 /** Folds the log into records, each at the position of its first line (its sequence number). */
-export function foldAuditLog(entries: Iterable<{ seq: number; entry: AuditLogEntry }>): Array<{ seq: number; record: AuditRecord }> {
+export function foldAuditLog(
+  entries: Iterable<{ seq: number; entry: AuditLogEntry }>,
+): Array<{ seq: number; record: AuditRecord }> {
   const byId = new Map<string, { seq: number; record: AuditRecord }>();
   for (const { seq, entry } of entries) {
     if (entry.kind === 'completion') {
@@ -100,7 +114,10 @@ export function foldAuditLog(entries: Iterable<{ seq: number; entry: AuditLogEnt
       continue;
     }
     if (byId.has(entry.record.changeId)) continue;
-    const record = entry.kind === 'intent' ? { ...entry.record, outcome: 'unknown' as const, completedAt: null } : entry.record;
+    const record =
+      entry.kind === 'intent'
+        ? { ...entry.record, outcome: 'unknown' as const, completedAt: null }
+        : entry.record;
     byId.set(record.changeId, { seq, record });
   }
   return [...byId.values()];
@@ -129,11 +146,19 @@ function decodeToken(token: string): number {
 function touchesTenant(record: AuditRecord, tenant: string): boolean {
   if (record.ruleTenantId === tenant) return true;
   const d = record.diff;
-  return !!d && (d.added.some((r) => r.tenantId === tenant) || d.removed.some((r) => r.tenantId === tenant) || d.changed.some((c) => c.tenantId === tenant));
+  return (
+    !!d &&
+    (d.added.some((r) => r.tenantId === tenant) ||
+      d.removed.some((r) => r.tenantId === tenant) ||
+      d.changed.some((c) => c.tenantId === tenant))
+  );
 }
 
 /** Filters and pages folded records newest first; the token is the position to continue below. */
-export function pageAuditRecords(records: Array<{ seq: number; record: AuditRecord }>, query: AuditQuery): AuditPage {
+export function pageAuditRecords(
+  records: Array<{ seq: number; record: AuditRecord }>,
+  query: AuditQuery,
+): AuditPage {
   const below = query.continuationToken ? decodeToken(query.continuationToken) : Number.POSITIVE_INFINITY;
   const from = query.from ? Date.parse(query.from) : Number.NEGATIVE_INFINITY;
   const to = query.to ? Date.parse(query.to) : Number.POSITIVE_INFINITY;

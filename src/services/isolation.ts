@@ -16,10 +16,22 @@ import {
   type PolicyDiff,
   validateChange,
 } from '../domain/isolation-change.js';
-import { type IsolationPolicy, normalisePolicy, policyRevision, tenantKey, type WritableDirection } from '../domain/isolation-policy.js';
+import {
+  type IsolationPolicy,
+  normalisePolicy,
+  policyRevision,
+  tenantKey,
+  type WritableDirection,
+} from '../domain/isolation-policy.js';
 import { parseTenantIdentifier } from '../domain/isolation-tenant-id.js';
 import { RelayError } from '../http/errors.js';
-import type { CallContext, IsolationClient, RawIsolationPolicy, TenantClient, TenantDiscovery } from '../upstream/types.js';
+import type {
+  CallContext,
+  IsolationClient,
+  RawIsolationPolicy,
+  TenantClient,
+  TenantDiscovery,
+} from '../upstream/types.js';
 import type { AuditOutcome, AuditPage, AuditQuery, AuditRecord, AuditStore } from './audit-store.js';
 import type { TenantLock } from './tenant-lock.js';
 
@@ -137,7 +149,12 @@ export class IsolationService {
 
   async upsertRule(rule: RuleInput, options: WriteOptions, ctx: WriteContext): Promise<WriteResult> {
     const tenantId = await this.resolveTenant(rule.tenant, 'tenant', ctx.call);
-    return this.write({ action: 'upsertRule', rule: { tenantId, direction: rule.direction } }, options, ctx, tenantId);
+    return this.write(
+      { action: 'upsertRule', rule: { tenantId, direction: rule.direction } },
+      options,
+      ctx,
+      tenantId,
+    );
   }
 
   async removeRule(tenant: string, options: WriteOptions, ctx: WriteContext): Promise<WriteResult> {
@@ -156,9 +173,18 @@ export class IsolationService {
   ): Promise<WriteResult> {
     const rules: DesiredRule[] = [];
     for (const [i, r] of policy.rules.entries()) {
-      rules.push({ tenantId: await this.resolveTenant(r.tenant, `body.rules.${i}.tenant`, ctx.call), direction: r.direction });
+      rules.push({
+        tenantId: await this.resolveTenant(r.tenant, `body.rules.${i}.tenant`, ctx.call),
+        direction: r.direction,
+      });
     }
-    return this.write({ action: 'replacePolicy', enabled: policy.enabled, rules }, options, ctx, null, options.confirmRemovals === true);
+    return this.write(
+      { action: 'replacePolicy', enabled: policy.enabled, rules },
+      options,
+      ctx,
+      null,
+      options.confirmRemovals === true,
+    );
   }
 
   private async write(
@@ -221,7 +247,13 @@ export class IsolationService {
       });
 
       if (diffIsEmpty(diff)) {
-        await auditStore.record({ ...base, after: before, outcome: 'noChange', verified: true, completedAt: base.at });
+        await auditStore.record({
+          ...base,
+          after: before,
+          outcome: 'noChange',
+          verified: true,
+          completedAt: base.at,
+        });
         this.deps.onOutcome?.(change.action, 'noChange');
         // The policy as read already says what was asked: nothing to write, nothing to doubt.
         return answer({ changed: false, policy: before, verified: true });
@@ -253,12 +285,25 @@ export class IsolationService {
         );
       }
       const concurrent: PolicyDiff[] = [];
-      const finish = async (outcome: 'applied' | 'noChange' | 'failed' | 'conflict', after: RawIsolationPolicy | null, verified: boolean, error: string | null) => {
+      let completed = false;
+      const finish = async (
+        outcome: 'applied' | 'noChange' | 'failed' | 'conflict',
+        after: RawIsolationPolicy | null,
+        verified: boolean,
+        error: string | null,
+      ) => {
+        completed = true;
         this.deps.onOutcome?.(change.action, outcome);
         // Upstream already has the change (or refused it); a completion we cannot write leaves the
         // intent reading "unknown", which is the truth as far as the trail can tell.
         await auditStore
-          .complete(changeId, { outcome, completedAt: new Date(clock.now()).toISOString(), after: normalisePolicy(after, own), verified, error })
+          .complete(changeId, {
+            outcome,
+            completedAt: new Date(clock.now()).toISOString(),
+            after: normalisePolicy(after, own),
+            verified,
+            error,
+          })
           .catch((err: unknown) => this.deps.onAuditError?.(err as Error, changeId));
       };
       // A whole-policy replace redone on a fresh policy would undo the other writer's change, and a
@@ -281,55 +326,76 @@ export class IsolationService {
         return answer({ applied: true, policy, verified: true, attempts: puts, concurrentChanges });
       };
 
-      for (let round = 1; round <= this.maxAttempts; round++) {
-        // Just before the PUT, make sure the policy is still the one the change was built on: a
-        // full replace would otherwise silently undo what another writer did in between.
-        const fresh = await isolation.get(own, ctx.call);
-        if (policyRevision(fresh) !== policyRevision(basis)) {
-          concurrent.push(diffPolicies(normalisePolicy(basis, own), normalisePolicy(fresh, own)));
-          current = fresh;
-          if (changeIsPresent(normalisePolicy(fresh, own), change)) return settled(fresh);
-          if (strict) break;
-          basis = fresh;
-          planned = applyChange(fresh, change, own);
-          continue;
-        }
-        puts++;
-        try {
-          written = true;
-          await isolation.put(own, planned, ctx.call);
-        } catch (err) {
-          // A PUT whose answer was lost may still have landed: look before calling it failed.
-          const landed = await isolation.get(own, ctx.call).catch(() => undefined);
-          if (landed === undefined || !checkReadBack(planned, landed, change, own).verified) {
-            await finish('failed', landed ?? null, false, (err as Error).message);
-            throw err;
+      try {
+        for (let round = 1; round <= this.maxAttempts; round++) {
+          // Just before the PUT, make sure the policy is still the one the change was built on: a
+          // full replace would otherwise silently undo what another writer did in between.
+          const fresh = await isolation.get(own, ctx.call);
+          if (policyRevision(fresh) !== policyRevision(basis)) {
+            concurrent.push(diffPolicies(normalisePolicy(basis, own), normalisePolicy(fresh, own)));
+            current = fresh;
+            if (changeIsPresent(normalisePolicy(fresh, own), change)) return settled(fresh);
+            if (strict) break;
+            basis = fresh;
+            planned = applyChange(fresh, change, own);
+            continue;
           }
+          puts++;
+          try {
+            written = true;
+            await isolation.put(own, planned, ctx.call);
+          } catch (err) {
+            // A PUT whose answer was lost may still have landed: look before calling it failed.
+            const landed = await isolation.get(own, ctx.call).catch(() => undefined);
+            if (landed === undefined || !checkReadBack(planned, landed, change, own).verified) {
+              await finish('failed', landed ?? null, false, (err as Error).message);
+              throw err;
+            }
+          }
+          current = await isolation.get(own, ctx.call);
+          const check = checkReadBack(planned, current, change, own);
+          if (check.verified) return settled(current);
+          concurrent.push(check.outsideChanges);
+          // Another writer changed other things right after us: our change stands and theirs is
+          // kept. This read is the fresh policy a redo would start from, and it already holds the
+          // change, so the redo is a no-op.
+          if (check.changePresent) return settled(current);
+          if (strict) break;
+          basis = current;
+          planned = applyChange(current, change, own);
         }
-        current = await isolation.get(own, ctx.call);
-        const check = checkReadBack(planned, current, change, own);
-        if (check.verified) return settled(current);
-        concurrent.push(check.outsideChanges);
-        // Another writer changed other things right after us: our change stands and theirs is
-        // kept. This read is the fresh policy a redo would start from, and it already holds the
-        // change, so the redo is a no-op.
-        if (check.changePresent) return settled(current);
-        if (strict) break;
-        basis = current;
-        planned = applyChange(current, change, own);
-      }
 
-      const policy = normalisePolicy(current, own);
-      const what = concurrent.map(describeDiff).join('; then ');
-      const message = !strict
-        ? `Another writer kept changing the tenant isolation policy while this change was written (${what}); after ${this.maxAttempts} attempts the change is not in place. Read the policy (now at revision ${policy.revision}) and retry, or find the other tool that is writing it.`
-        : written
-          ? `Another writer changed the tenant isolation policy right after this change was written (${what}), so it is no longer what you sent. Nothing was redone; read the policy (now at revision ${policy.revision}) and try again if needed.`
-          : `Another writer changed the tenant isolation policy while this change was being prepared (${what}); nothing was written. Read the policy (now at revision ${policy.revision}) and try again if the change still makes sense.`;
-      await finish('conflict', current, false, message);
-      throw new RelayError(409, 'ConcurrentPolicyChange', message, {
-        details: { changeId, attempts: puts, written, currentRevision: policy.revision, concurrentChanges: concurrent },
-      });
+        const policy = normalisePolicy(current, own);
+        const what = concurrent.map(describeDiff).join('; then ');
+        const message = !strict
+          ? `Another writer kept changing the tenant isolation policy while this change was written (${what}); after ${this.maxAttempts} attempts the change is not in place. Read the policy (now at revision ${policy.revision}) and retry, or find the other tool that is writing it.`
+          : written
+            ? `Another writer changed the tenant isolation policy right after this change was written (${what}), so it is no longer what you sent. Nothing was redone; read the policy (now at revision ${policy.revision}) and try again if needed.`
+            : `Another writer changed the tenant isolation policy while this change was being prepared (${what}); nothing was written. Read the policy (now at revision ${policy.revision}) and try again if the change still makes sense.`;
+        await finish('conflict', current, false, message);
+        throw new RelayError(409, 'ConcurrentPolicyChange', message, {
+          details: {
+            changeId,
+            attempts: puts,
+            written,
+            currentRevision: policy.revision,
+            concurrentChanges: concurrent,
+          },
+        });
+      } catch (err) {
+        // Upstream failed somewhere after the intent: say what we know instead of leaving "unknown".
+        // A PUT upstream accepted stands even when the read-back then failed.
+        if (!completed) {
+          const reason = (err as Error).message;
+          await finish(
+            written ? 'applied' : 'failed',
+            current,
+            false,
+            written ? `Written, but not verified: ${reason}` : reason,
+          );
+        }
+        throw err;
+      }
     });
   }
 }

@@ -30,7 +30,11 @@ t.test('the documented shape, missing tenantId, missing flags, neither flag, emp
     properties: {
       isDisabled: false,
       allowedTenants: [
-        { tenantId: A.toUpperCase(), direction: { inbound: true, outbound: false }, tenantDisplayName: 'Fabrikam' },
+        {
+          tenantId: A.toUpperCase(),
+          direction: { inbound: true, outbound: false },
+          tenantDisplayName: 'Fabrikam',
+        },
         { tenantId: '*', direction: { outbound: true } },
         { tenantId: 'bbbbbbbb-1a3c-4e5f-9a7b-c8d9e0f1a2b3', direction: { inbound: false, outbound: false } },
         { tenantId: 'cccccccc-1a3c-4e5f-9a7b-c8d9e0f1a2b3' },
@@ -53,13 +57,27 @@ t.test('the documented shape, missing tenantId, missing flags, neither flag, emp
     ],
     'GUIDs lower-cased, missing flags false, neither flag → None, empty tenant ids skipped',
   );
-  t.equal(normalisePolicy({ properties: { isDisabled: true } }, OWN).enabled, false, 'isDisabled true → not enabled');
-  t.equal(normalisePolicy({ properties: {} }, OWN).enabled, true, 'a stored policy without isDisabled is enforced (Go zero value)');
+  t.equal(
+    normalisePolicy({ properties: { isDisabled: true } }, OWN).enabled,
+    false,
+    'isDisabled true → not enabled',
+  );
+  t.equal(
+    normalisePolicy({ properties: {} }, OWN).enabled,
+    true,
+    'a stored policy without isDisabled is enforced (Go zero value)',
+  );
 });
 
 t.test('revision is stable across key order and changes with content', async (t) => {
-  const a: RawIsolationPolicy = { properties: { tenantId: OWN, isDisabled: false, allowedTenants: [] }, extra: { z: 1, a: 2 } };
-  const b: RawIsolationPolicy = { extra: { a: 2, z: 1 }, properties: { allowedTenants: [], isDisabled: false, tenantId: OWN } };
+  const a: RawIsolationPolicy = {
+    properties: { tenantId: OWN, isDisabled: false, allowedTenants: [] },
+    extra: { z: 1, a: 2 },
+  };
+  const b: RawIsolationPolicy = {
+    extra: { a: 2, z: 1 },
+    properties: { allowedTenants: [], isDisabled: false, tenantId: OWN },
+  };
   t.equal(policyRevision(a), policyRevision(b));
   t.equal(canonicalJson(a), canonicalJson(b));
   t.not(policyRevision(a), policyRevision({ ...a, properties: { ...a.properties, isDisabled: true } }));
@@ -68,12 +86,25 @@ t.test('revision is stable across key order and changes with content', async (t)
 
 t.test('meaning ignores display names and merges duplicate entries', async (t) => {
   const one = normalisePolicy(
-    { properties: { allowedTenants: [{ tenantId: A, direction: { inbound: true } }, { tenantId: A.toUpperCase(), direction: { outbound: true } }] } },
+    {
+      properties: {
+        allowedTenants: [
+          { tenantId: A, direction: { inbound: true } },
+          { tenantId: A.toUpperCase(), direction: { outbound: true } },
+        ],
+      },
+    },
     OWN,
   );
   t.equal(meaningOf(one).rules.get(A), 'Both');
   const two = normalisePolicy(
-    { properties: { allowedTenants: [{ tenantId: A, tenantDisplayName: 'x', direction: { inbound: true, outbound: true } }] } },
+    {
+      properties: {
+        allowedTenants: [
+          { tenantId: A, tenantDisplayName: 'x', direction: { inbound: true, outbound: true } },
+        ],
+      },
+    },
     OWN,
   );
   t.ok(sameMeaning(meaningOf(one), meaningOf(two)));
@@ -85,13 +116,28 @@ t.test('tenant identifiers', async (t) => {
   t.same(parseTenantIdentifier(A.toUpperCase(), 'tenant'), { kind: 'guid', tenantId: A });
   t.same(parseTenantIdentifier(`{${A}}`, 'tenant'), { kind: 'guid', tenantId: A });
   t.same(parseTenantIdentifier(' * ', 'tenant'), { kind: 'all', tenantId: '*' });
-  t.same(parseTenantIdentifier('Contoso.OnMicrosoft.com', 'tenant'), { kind: 'domain', domain: 'contoso.onmicrosoft.com' });
-  for (const bad of ['', 'contoso', 'not a guid', '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b', '**', 'a..b.com', '-x.com', 'x'.repeat(300)]) {
+  t.same(parseTenantIdentifier('Contoso.OnMicrosoft.com', 'tenant'), {
+    kind: 'domain',
+    domain: 'contoso.onmicrosoft.com',
+  });
+  for (const bad of [
+    '',
+    'contoso',
+    'not a guid',
+    '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b',
+    '**',
+    'a..b.com',
+    '-x.com',
+    'x'.repeat(300),
+  ]) {
     try {
       parseTenantIdentifier(bad, 'tenant');
       t.fail(`accepted ${bad}`);
     } catch (err) {
-      t.ok(err instanceof RelayError && err.statusCode === 400 && err.code === 'InvalidTenantIdentifier', `refused "${bad.slice(0, 20)}"`);
+      t.ok(
+        err instanceof RelayError && err.statusCode === 400 && err.code === 'InvalidTenantIdentifier',
+        `refused "${bad.slice(0, 20)}"`,
+      );
       t.match((err as Error).message, /GUID.*\*.*domain/);
     }
   }

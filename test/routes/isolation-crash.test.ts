@@ -62,7 +62,11 @@ t.test('SIGKILL between the audit intent and the end of the PUT leaves an "unkno
 
   const write = request(`http://127.0.0.1:${port}/v1/tenant-isolation/rules/${OTHER}`, {
     method: 'PUT',
-    headers: { 'x-api-key': apiKey, 'content-type': 'application/json', 'x-correlation-id': 'corr-crash-real' },
+    headers: {
+      'x-api-key': apiKey,
+      'content-type': 'application/json',
+      'x-correlation-id': 'corr-crash-real',
+    },
     body: JSON.stringify({ direction: 'Both', reason: 'about to crash' }),
   }).then(
     (r) => r.statusCode,
@@ -71,12 +75,19 @@ t.test('SIGKILL between the audit intent and the end of the PUT leaves an "unkno
 
   // Wait for the intent on disk and the PUT to reach upstream, then kill the relay mid-PUT.
   const started = Date.now();
-  const intentOnDisk = () => existsSync(auditFile) && readFileSync(auditFile, 'utf8').includes('"kind":"intent"');
-  while (!(intentOnDisk() && sim.control.calls({ route: 'bap.isolation.put' }).length > 0) && Date.now() - started < 20_000) {
+  const intentOnDisk = () =>
+    existsSync(auditFile) && readFileSync(auditFile, 'utf8').includes('"kind":"intent"');
+  while (
+    !(intentOnDisk() && sim.control.calls({ route: 'bap.isolation.put' }).length > 0) &&
+    Date.now() - started < 20_000
+  ) {
     await new Promise((r) => setTimeout(r, 20));
   }
   t.ok(intentOnDisk(), 'the intent was durable before the PUT');
-  t.notOk(readFileSync(auditFile, 'utf8').includes('"kind":"completion"'), 'no completion yet: the PUT is still running');
+  t.notOk(
+    readFileSync(auditFile, 'utf8').includes('"kind":"completion"'),
+    'no completion yet: the PUT is still running',
+  );
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   t.equal(await write, 'connection lost', 'the caller never got an answer');
@@ -87,7 +98,11 @@ t.test('SIGKILL between the audit intent and the end of the PUT leaves an "unkno
   t.teardown(() => upstream.close());
   const app = await buildApp({ config, upstream });
   t.teardown(() => app.close());
-  const res = await app.inject({ method: 'GET', url: '/v1/tenant-isolation/changes', headers: { 'x-api-key': apiKey } });
+  const res = await app.inject({
+    method: 'GET',
+    url: '/v1/tenant-isolation/changes',
+    headers: { 'x-api-key': apiKey },
+  });
   t.equal(res.statusCode, 200);
   const [record] = res.json().value;
   t.match(record, {
@@ -98,5 +113,8 @@ t.test('SIGKILL between the audit intent and the end of the PUT leaves an "unkno
     outcome: 'unknown',
     completedAt: null,
   });
-  t.ok(record.after.rules.some((r: { tenantId: string }) => r.tenantId === OTHER), 'the record says what was about to be written');
+  t.ok(
+    record.after.rules.some((r: { tenantId: string }) => r.tenantId === OTHER),
+    'the record says what was about to be written',
+  );
 });

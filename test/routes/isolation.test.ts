@@ -5,7 +5,16 @@ import t from 'tap';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 /** The fields these tests read from rules, diffs and audit records in JSON answers. */
-type Row = { tenantId: string; tenantDisplayName: string | null; direction: string; changeId: string; reason: string; at: string; ruleTenantId: string; outcome: string };
+type Row = {
+  tenantId: string;
+  tenantDisplayName: string | null;
+  direction: string;
+  changeId: string;
+  reason: string;
+  at: string;
+  ruleTenantId: string;
+  outcome: string;
+};
 
 const OWN = '7c3d9f2a-0b1e-4c5d-8e6f-9a0b1c2d3e4f';
 const FABRIKAM = '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3';
@@ -13,7 +22,19 @@ const NORTHWIND = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
 const WOODGROVE = 'b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e';
 const OTHER = 'aaaaaaaa-1111-4222-8333-444444444444';
 
-type Raw = { properties: { tenantId?: string; isDisabled?: boolean; allowedTenants: Array<{ tenantId?: string; tenantDisplayName?: string; direction?: { inbound?: boolean; outbound?: boolean } }>; [k: string]: unknown }; [k: string]: unknown };
+type Raw = {
+  properties: {
+    tenantId?: string;
+    isDisabled?: boolean;
+    allowedTenants: Array<{
+      tenantId?: string;
+      tenantDisplayName?: string;
+      direction?: { inbound?: boolean; outbound?: boolean };
+    }>;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 
 let stack: Stack;
 t.before(async () => {
@@ -25,7 +46,12 @@ t.beforeEach(() => stack.sim.control.reset());
 const puts = () => stack.sim.control.calls({ route: 'bap.isolation.put' }).length;
 const stored = () => stack.sim.control.getPolicy() as Raw;
 const storedRules = () =>
-  Object.fromEntries(stored().properties.allowedTenants.map((e) => [String(e.tenantId).toLowerCase(), `${!!e.direction?.inbound}/${!!e.direction?.outbound}`]));
+  Object.fromEntries(
+    stored().properties.allowedTenants.map((e) => [
+      String(e.tenantId).toLowerCase(),
+      `${!!e.direction?.inbound}/${!!e.direction?.outbound}`,
+    ]),
+  );
 
 t.test('GetIsolationPolicy: the seeded policy, typed, with None for a rule with neither flag', async (t) => {
   const res = await stack.request('GET', '/v1/tenant-isolation');
@@ -58,7 +84,9 @@ t.test('GetIsolationPolicy: a never-configured tenant in every wire shape', asyn
   // A first rule on a never-configured tenant stores a complete document and does not switch isolation on.
   stack.sim.control.setPolicy(OWN, undefined);
   stack.sim.control.setOption('neverConfiguredResponse', '404');
-  const res = await stack.request('PUT', `/v1/tenant-isolation/rules/${FABRIKAM}`, { body: { direction: 'Both' } });
+  const res = await stack.request('PUT', `/v1/tenant-isolation/rules/${FABRIKAM}`, {
+    body: { direction: 'Both' },
+  });
   t.equal(res.status, 200);
   t.equal(res.body.verified, true);
   t.equal(res.body.policy.enabled, false);
@@ -68,14 +96,28 @@ t.test('GetIsolationPolicy: a never-configured tenant in every wire shape', asyn
 
 t.test('UpsertIsolationRule adds one rule, keeps the others and every unknown field', async (t) => {
   const seeded = stored();
-  stack.sim.control.setPolicy(OWN, { ...seeded, etagLike: 'keep-me', properties: { ...seeded.properties, futureFlag: { x: 1 } } });
+  stack.sim.control.setPolicy(OWN, {
+    ...seeded,
+    etagLike: 'keep-me',
+    properties: { ...seeded.properties, futureFlag: { x: 1 } },
+  });
   const before = await stack.request('GET', '/v1/tenant-isolation');
   const res = await stack.request('PUT', `/v1/tenant-isolation/rules/${WOODGROVE.toUpperCase()}`, {
     body: { direction: 'Outbound', reason: 'partner onboarding' },
   });
   t.equal(res.status, 200);
-  t.match(res.body, { applied: true, dryRun: false, changed: true, verified: true, attempts: 1, concurrentChanges: null });
-  t.same(res.body.diff.added.map((r: Row) => [r.tenantId, r.direction]), [[WOODGROVE, 'Outbound']]);
+  t.match(res.body, {
+    applied: true,
+    dryRun: false,
+    changed: true,
+    verified: true,
+    attempts: 1,
+    concurrentChanges: null,
+  });
+  t.same(
+    res.body.diff.added.map((r: Row) => [r.tenantId, r.direction]),
+    [[WOODGROVE, 'Outbound']],
+  );
   t.same(res.body.diff.removed, []);
   t.equal(res.body.revisionBefore, before.body.revision);
   t.not(res.body.revisionAfter, res.body.revisionBefore);
@@ -83,11 +125,20 @@ t.test('UpsertIsolationRule adds one rule, keeps the others and every unknown fi
   const now = stored();
   t.equal(now.etagLike, 'keep-me', 'unknown top-level field kept');
   t.same(now.properties.futureFlag, { x: 1 }, 'unknown property kept');
-  t.same(storedRules(), { [FABRIKAM]: 'true/false', [NORTHWIND]: 'false/false', '*': 'false/true', [WOODGROVE]: 'false/true' });
+  t.same(storedRules(), {
+    [FABRIKAM]: 'true/false',
+    [NORTHWIND]: 'false/false',
+    '*': 'false/true',
+    [WOODGROVE]: 'false/true',
+  });
   t.equal(now.properties.allowedTenants[0]!.tenantDisplayName, 'Fabrikam', 'other entries untouched');
 
-  const changed = await stack.request('PUT', `/v1/tenant-isolation/rules/${FABRIKAM}`, { body: { direction: 'Both' } });
-  t.same(changed.body.diff.changed, [{ tenantId: FABRIKAM, directionBefore: 'Inbound', directionAfter: 'Both' }]);
+  const changed = await stack.request('PUT', `/v1/tenant-isolation/rules/${FABRIKAM}`, {
+    body: { direction: 'Both' },
+  });
+  t.same(changed.body.diff.changed, [
+    { tenantId: FABRIKAM, directionBefore: 'Inbound', directionAfter: 'Both' },
+  ]);
   t.same(storedRules()[FABRIKAM], 'true/true');
 });
 
@@ -95,7 +146,10 @@ t.test('RemoveIsolationRule and SetIsolationEnabled change only what they name',
   const res = await stack.request('DELETE', `/v1/tenant-isolation/rules/${FABRIKAM}?reason=offboarded`);
   t.equal(res.status, 200);
   t.match(res.body, { applied: true, verified: true });
-  t.same(res.body.diff.removed.map((r: Row) => r.tenantId), [FABRIKAM]);
+  t.same(
+    res.body.diff.removed.map((r: Row) => r.tenantId),
+    [FABRIKAM],
+  );
   t.same(storedRules(), { [NORTHWIND]: 'false/false', '*': 'false/true' });
 
   const star = await stack.request('DELETE', '/v1/tenant-isolation/rules/*');
@@ -113,7 +167,9 @@ t.test('dry runs and no-op writes never PUT', async (t) => {
   const before = stored();
   const base = puts();
   const dry = [
-    await stack.request('PUT', `/v1/tenant-isolation/rules/${WOODGROVE}`, { body: { direction: 'Both', dryRun: true } }),
+    await stack.request('PUT', `/v1/tenant-isolation/rules/${WOODGROVE}`, {
+      body: { direction: 'Both', dryRun: true },
+    }),
     await stack.request('DELETE', `/v1/tenant-isolation/rules/${FABRIKAM}?dryRun=true`),
     await stack.request('PUT', '/v1/tenant-isolation/enabled', { body: { enabled: false, dryRun: true } }),
     await stack.request('PUT', '/v1/tenant-isolation', { body: { enabled: true, rules: [], dryRun: true } }),
@@ -123,9 +179,20 @@ t.test('dry runs and no-op writes never PUT', async (t) => {
     t.match(r.body, { applied: false, dryRun: true, changed: true, verified: false });
     t.type(r.body.changeId, 'string');
   }
-  t.same(dry[0]!.body.diff.added.map((r: Row) => r.tenantId), [WOODGROVE], 'the dry run shows the diff');
-  t.ok(dry[0]!.body.policy.rules.some((r: Row) => r.tenantId === WOODGROVE), 'and the policy as it would be');
-  t.same(dry[3]!.body.diff.removed.map((r: Row) => r.tenantId).sort(), [FABRIKAM, NORTHWIND, '*'].sort(), 'replace dry run lists removals without confirmRemovals');
+  t.same(
+    dry[0]!.body.diff.added.map((r: Row) => r.tenantId),
+    [WOODGROVE],
+    'the dry run shows the diff',
+  );
+  t.ok(
+    dry[0]!.body.policy.rules.some((r: Row) => r.tenantId === WOODGROVE),
+    'and the policy as it would be',
+  );
+  t.same(
+    dry[3]!.body.diff.removed.map((r: Row) => r.tenantId).sort(),
+    [FABRIKAM, NORTHWIND, '*'].sort(),
+    'replace dry run lists removals without confirmRemovals',
+  );
 
   const noop = [
     await stack.request('PUT', `/v1/tenant-isolation/rules/${FABRIKAM}`, { body: { direction: 'Inbound' } }),
@@ -144,34 +211,96 @@ t.test('dry runs and no-op writes never PUT', async (t) => {
 t.test('every validation case answers 400 with a message that says why', async (t) => {
   const base = puts();
   const cases: Array<[string, string, unknown, RegExp, string]> = [
-    ['PUT', '/v1/tenant-isolation/rules/not-a-tenant', { direction: 'Both' }, /not a tenant identifier.*GUID.*\*.*domain/, 'InvalidTenantIdentifier'],
-    ['PUT', `/v1/tenant-isolation/rules/${OWN.toUpperCase()}`, { direction: 'Both' }, /own tenant/, 'OwnTenantRule'],
+    [
+      'PUT',
+      '/v1/tenant-isolation/rules/not-a-tenant',
+      { direction: 'Both' },
+      /not a tenant identifier.*GUID.*\*.*domain/,
+      'InvalidTenantIdentifier',
+    ],
+    [
+      'PUT',
+      `/v1/tenant-isolation/rules/${OWN.toUpperCase()}`,
+      { direction: 'Both' },
+      /own tenant/,
+      'OwnTenantRule',
+    ],
     ['DELETE', `/v1/tenant-isolation/rules/${OWN}`, undefined, /own tenant/, 'OwnTenantRule'],
-    ['PUT', `/v1/tenant-isolation/rules/${OTHER}`, { direction: 'None' }, /Inbound, Outbound or Both/, 'InvalidRequest'],
-    ['PUT', `/v1/tenant-isolation/rules/${OTHER}`, { direction: 'Sideways' }, /Inbound, Outbound or Both/, 'InvalidRequest'],
+    [
+      'PUT',
+      `/v1/tenant-isolation/rules/${OTHER}`,
+      { direction: 'None' },
+      /Inbound, Outbound or Both/,
+      'InvalidRequest',
+    ],
+    [
+      'PUT',
+      `/v1/tenant-isolation/rules/${OTHER}`,
+      { direction: 'Sideways' },
+      /Inbound, Outbound or Both/,
+      'InvalidRequest',
+    ],
     ['PUT', `/v1/tenant-isolation/rules/${OTHER}`, {}, /direction/, 'InvalidRequest'],
-    ['PUT', '/v1/tenant-isolation/rules/nobody.example.com', { direction: 'Both' }, /does not know the domain "nobody\.example\.com"/, 'UnknownTenantDomain'],
+    [
+      'PUT',
+      '/v1/tenant-isolation/rules/nobody.example.com',
+      { direction: 'Both' },
+      /does not know the domain "nobody\.example\.com"/,
+      'UnknownTenantDomain',
+    ],
     [
       'PUT',
       '/v1/tenant-isolation',
-      { enabled: true, rules: [{ tenant: FABRIKAM, direction: 'Both' }, { tenant: FABRIKAM.toUpperCase(), direction: 'Inbound' }], confirmRemovals: true },
+      {
+        enabled: true,
+        rules: [
+          { tenant: FABRIKAM, direction: 'Both' },
+          { tenant: FABRIKAM.toUpperCase(), direction: 'Inbound' },
+        ],
+        confirmRemovals: true,
+      },
       /listed twice/,
       'DuplicateTenantRule',
     ],
     [
       'PUT',
       '/v1/tenant-isolation',
-      { enabled: true, rules: [{ tenant: FABRIKAM, direction: 'Both' }, { tenant: 'fabrikam.onmicrosoft.com', direction: 'Inbound' }], confirmRemovals: true },
+      {
+        enabled: true,
+        rules: [
+          { tenant: FABRIKAM, direction: 'Both' },
+          { tenant: 'fabrikam.onmicrosoft.com', direction: 'Inbound' },
+        ],
+        confirmRemovals: true,
+      },
       /listed twice/,
       'DuplicateTenantRule',
     ],
-    ['PUT', '/v1/tenant-isolation', { enabled: true, rules: [{ tenant: OWN, direction: 'Both' }], confirmRemovals: true }, /own tenant/, 'OwnTenantRule'],
-    ['PUT', '/v1/tenant-isolation', { enabled: true, rules: [{ tenant: OTHER, direction: 'None' }] }, /Inbound, Outbound or Both/, 'InvalidRequest'],
+    [
+      'PUT',
+      '/v1/tenant-isolation',
+      { enabled: true, rules: [{ tenant: OWN, direction: 'Both' }], confirmRemovals: true },
+      /own tenant/,
+      'OwnTenantRule',
+    ],
+    [
+      'PUT',
+      '/v1/tenant-isolation',
+      { enabled: true, rules: [{ tenant: OTHER, direction: 'None' }] },
+      /Inbound, Outbound or Both/,
+      'InvalidRequest',
+    ],
     ['PUT', '/v1/tenant-isolation', { rules: [] }, /enabled/, 'InvalidRequest'],
     ['PUT', '/v1/tenant-isolation/enabled', { enabled: 'yes' }, /enabled/, 'InvalidRequest'],
     ['GET', '/v1/tenant-isolation/changes?pageSize=0', undefined, /pageSize/, 'InvalidRequest'],
     ['GET', '/v1/tenant-isolation/changes?from=yesterday', undefined, /date and time/, 'InvalidRequest'],
-    ['GET', '/v1/tenant-isolation/changes?continuationToken=bogus', undefined, /continuation token/, 'InvalidContinuationToken'],
+    [
+      'GET',
+      '/v1/tenant-isolation/changes?continuationToken=bogus',
+      undefined,
+      /continuation token/,
+      'InvalidContinuationToken',
+    ],
   ];
   for (const [method, path, body, message, code] of cases) {
     const res = await stack.request(method, path, body === undefined ? {} : { body });
@@ -184,14 +313,21 @@ t.test('every validation case answers 400 with a message that says why', async (
 
 t.test('ifRevision: compare-and-swap answers 412 when the policy moved', async (t) => {
   const read = await stack.request('GET', '/v1/tenant-isolation');
-  const ok = await stack.request('PUT', `/v1/tenant-isolation/rules/${WOODGROVE}`, { body: { direction: 'Both', ifRevision: read.body.revision } });
+  const ok = await stack.request('PUT', `/v1/tenant-isolation/rules/${WOODGROVE}`, {
+    body: { direction: 'Both', ifRevision: read.body.revision },
+  });
   t.equal(ok.status, 200, 'the current revision is accepted');
   const base = puts();
-  const stale = await stack.request('PUT', `/v1/tenant-isolation/rules/${OTHER}`, { body: { direction: 'Both', ifRevision: read.body.revision } });
+  const stale = await stack.request('PUT', `/v1/tenant-isolation/rules/${OTHER}`, {
+    body: { direction: 'Both', ifRevision: read.body.revision },
+  });
   t.equal(stale.status, 412);
   t.equal(stale.body.error.code, 'RevisionMismatch');
   t.match(stale.body.error.message, new RegExp(`now at ${ok.body.revisionAfter}`));
-  const staleDelete = await stack.request('DELETE', `/v1/tenant-isolation/rules/${FABRIKAM}?ifRevision=${read.body.revision}`);
+  const staleDelete = await stack.request(
+    'DELETE',
+    `/v1/tenant-isolation/rules/${FABRIKAM}?ifRevision=${read.body.revision}`,
+  );
   t.equal(staleDelete.status, 412);
   t.equal(puts(), base, 'nothing written on a mismatch');
   t.notOk(storedRules()[OTHER]);
@@ -200,7 +336,13 @@ t.test('ifRevision: compare-and-swap answers 412 when the policy moved', async (
 t.test('ReplaceIsolationPolicy: removals need confirmRemovals, nothing changes without it', async (t) => {
   const before = stored();
   const base = puts();
-  const body = { enabled: true, rules: [{ tenant: FABRIKAM, direction: 'Both' }, { tenant: 'woodgrove.onmicrosoft.com', direction: 'Inbound' }] };
+  const body = {
+    enabled: true,
+    rules: [
+      { tenant: FABRIKAM, direction: 'Both' },
+      { tenant: 'woodgrove.onmicrosoft.com', direction: 'Inbound' },
+    ],
+  };
   const refused = await stack.request('PUT', '/v1/tenant-isolation', { body });
   t.equal(refused.status, 409);
   t.equal(refused.body.error.code, 'RemovalsNotConfirmed');
@@ -209,24 +351,44 @@ t.test('ReplaceIsolationPolicy: removals need confirmRemovals, nothing changes w
   t.equal(puts(), base);
   t.same(stored(), before);
 
-  const done = await stack.request('PUT', '/v1/tenant-isolation', { body: { ...body, confirmRemovals: true, reason: 'annual review' } });
+  const done = await stack.request('PUT', '/v1/tenant-isolation', {
+    body: { ...body, confirmRemovals: true, reason: 'annual review' },
+  });
   t.equal(done.status, 200);
   t.match(done.body, { applied: true, verified: true });
-  t.same(storedRules(), { [FABRIKAM]: 'true/true', [WOODGROVE]: 'true/false' }, 'the domain was resolved to its tenant id');
-  t.same(done.body.diff.changed, [{ tenantId: FABRIKAM, directionBefore: 'Inbound', directionAfter: 'Both' }]);
+  t.same(
+    storedRules(),
+    { [FABRIKAM]: 'true/true', [WOODGROVE]: 'true/false' },
+    'the domain was resolved to its tenant id',
+  );
+  t.same(done.body.diff.changed, [
+    { tenantId: FABRIKAM, directionBefore: 'Inbound', directionAfter: 'Both' },
+  ]);
 
   // Adding rules only needs no confirmation.
   const grow = await stack.request('PUT', '/v1/tenant-isolation', {
-    body: { enabled: true, rules: [{ tenant: FABRIKAM, direction: 'Both' }, { tenant: WOODGROVE, direction: 'Inbound' }, { tenant: '*', direction: 'Inbound' }] },
+    body: {
+      enabled: true,
+      rules: [
+        { tenant: FABRIKAM, direction: 'Both' },
+        { tenant: WOODGROVE, direction: 'Inbound' },
+        { tenant: '*', direction: 'Inbound' },
+      ],
+    },
   });
   t.equal(grow.status, 200);
-  t.same(grow.body.diff.added.map((r: Row) => r.tenantId), ['*']);
+  t.same(
+    grow.body.diff.added.map((r: Row) => r.tenantId),
+    ['*'],
+  );
 });
 
 t.test('domains resolve through Entra discovery, once per domain', async (t) => {
   const discovery = () => stack.sim.control.calls({ route: 'entra.discovery' }).length;
   const first = discovery();
-  const a = await stack.request('PUT', '/v1/tenant-isolation/rules/Northwind.OnMicrosoft.com', { body: { direction: 'Both' } });
+  const a = await stack.request('PUT', '/v1/tenant-isolation/rules/Northwind.OnMicrosoft.com', {
+    body: { direction: 'Both' },
+  });
   t.equal(a.status, 200);
   t.same(storedRules()[NORTHWIND], 'true/true');
   const b = await stack.request('DELETE', '/v1/tenant-isolation/rules/northwind.onmicrosoft.com');
@@ -237,7 +399,9 @@ t.test('domains resolve through Entra discovery, once per domain', async (t) => 
 
 t.test('async PUT (202 + Location) is followed and verified', async (t) => {
   stack.sim.control.setOption('isolationPut', 'async');
-  const res = await stack.request('PUT', `/v1/tenant-isolation/rules/${WOODGROVE}`, { body: { direction: 'Inbound' } });
+  const res = await stack.request('PUT', `/v1/tenant-isolation/rules/${WOODGROVE}`, {
+    body: { direction: 'Inbound' },
+  });
   t.equal(res.status, 200);
   t.match(res.body, { applied: true, verified: true });
   t.same(storedRules()[WOODGROVE], 'true/false');

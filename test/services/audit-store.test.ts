@@ -43,32 +43,60 @@ async function behavesLikeAStore(t: Test, store: AuditStore) {
   for (let n = 1; n <= 5; n++) await store.record(rec(n));
   await store.begin(rec(6, { outcome: 'applied' }));
   await store.begin(rec(7));
-  await store.complete('c7', { outcome: 'conflict', completedAt: '2026-01-01T00:08:00.000Z', verified: false, error: 'raced' });
+  await store.complete('c7', {
+    outcome: 'conflict',
+    completedAt: '2026-01-01T00:08:00.000Z',
+    verified: false,
+    error: 'raced',
+  });
 
   const first = await store.list({ pageSize: 3 });
-  t.same(first.items.map((r) => r.changeId), ['c7', 'c6', 'c5'], 'newest first');
+  t.same(
+    first.items.map((r) => r.changeId),
+    ['c7', 'c6', 'c5'],
+    'newest first',
+  );
   t.equal(first.items[0]!.outcome, 'conflict', 'completion merged into its intent');
   t.equal(first.items[0]!.error, 'raced');
   t.equal(first.items[1]!.outcome, 'unknown', 'an intent without completion reads as unknown');
   t.equal(first.items[1]!.completedAt, null);
   t.type(first.continuationToken, 'string');
   const second = await store.list({ pageSize: 3, continuationToken: first.continuationToken! });
-  t.same(second.items.map((r) => r.changeId), ['c4', 'c3', 'c2']);
+  t.same(
+    second.items.map((r) => r.changeId),
+    ['c4', 'c3', 'c2'],
+  );
   const third = await store.list({ pageSize: 3, continuationToken: second.continuationToken! });
-  t.same(third.items.map((r) => r.changeId), ['c1']);
+  t.same(
+    third.items.map((r) => r.changeId),
+    ['c1'],
+  );
   t.equal(third.continuationToken, null, 'last page has no token');
 
-  t.same((await store.list({ pageSize: 50, tenant: A })).items.map((r) => r.changeId), ['c7', 'c5', 'c3', 'c1'], 'by rule tenant');
   t.same(
-    (await store.list({ pageSize: 50, from: '2026-01-01T00:02:00.000Z', to: '2026-01-01T00:04:00.000Z' })).items.map((r) => r.changeId),
+    (await store.list({ pageSize: 50, tenant: A })).items.map((r) => r.changeId),
+    ['c7', 'c5', 'c3', 'c1'],
+    'by rule tenant',
+  );
+  t.same(
+    (
+      await store.list({ pageSize: 50, from: '2026-01-01T00:02:00.000Z', to: '2026-01-01T00:04:00.000Z' })
+    ).items.map((r) => r.changeId),
     ['c4', 'c3', 'c2'],
     'by date, bounds inclusive',
   );
   // Appending after a token was issued does not shift the next page.
   await store.record(rec(8));
   const again = await store.list({ pageSize: 3, continuationToken: first.continuationToken! });
-  t.same(again.items.map((r) => r.changeId), ['c4', 'c3', 'c2'], 'tokens are stable under appends');
-  await t.rejects(store.list({ pageSize: 3, continuationToken: 'garbage!' }), { statusCode: 400, code: 'InvalidContinuationToken' });
+  t.same(
+    again.items.map((r) => r.changeId),
+    ['c4', 'c3', 'c2'],
+    'tokens are stable under appends',
+  );
+  await t.rejects(store.list({ pageSize: 3, continuationToken: 'garbage!' }), {
+    statusCode: 400,
+    code: 'InvalidContinuationToken',
+  });
 }
 
 t.test('memory store', async (t) => {
@@ -91,10 +119,21 @@ t.test('file store: same behaviour, and a new instance reads everything back', a
 
   const reopened = createFileAuditStore(path);
   const page = await reopened.list({ pageSize: 100 });
-  t.same(page.items.map((r) => r.changeId), ['c8', 'c7', 'c6', 'c5', 'c4', 'c3', 'c2', 'c1'], 'survives a restart');
+  t.same(
+    page.items.map((r) => r.changeId),
+    ['c8', 'c7', 'c6', 'c5', 'c4', 'c3', 'c2', 'c1'],
+    'survives a restart',
+  );
   t.equal(page.items.find((r) => r.changeId === 'c6')!.outcome, 'unknown');
-  await reopened.complete('c6', { outcome: 'applied', completedAt: new Date().toISOString(), verified: true });
-  t.equal((await reopened.list({ pageSize: 100 })).items.find((r) => r.changeId === 'c6')!.outcome, 'applied');
+  await reopened.complete('c6', {
+    outcome: 'applied',
+    completedAt: new Date().toISOString(),
+    verified: true,
+  });
+  t.equal(
+    (await reopened.list({ pageSize: 100 })).items.find((r) => r.changeId === 'c6')!.outcome,
+    'applied',
+  );
   await reopened.close();
 });
 
@@ -109,7 +148,11 @@ t.test('file store: torn lines are skipped and later writes start on a fresh lin
   await after.record(rec(2));
   appendFileSync(path, '[1,2,3]\n');
   const page = await after.list({ pageSize: 10 });
-  t.same(page.items.map((r) => r.changeId), ['c2', 'c1'], 'both good records readable');
+  t.same(
+    page.items.map((r) => r.changeId),
+    ['c2', 'c1'],
+    'both good records readable',
+  );
   t.same(bad, [2, 4], 'the torn line and the foreign line reported, not fatal');
   await after.close();
 });
@@ -121,7 +164,10 @@ t.test('file store: concurrent writes are all kept, in order', async (t) => {
   await store.flush();
   const page = await store.list({ pageSize: 100 });
   t.equal(page.items.length, 50);
-  t.same(page.items.map((r) => r.changeId), Array.from({ length: 50 }, (_, i) => `c${49 - i}`));
+  t.same(
+    page.items.map((r) => r.changeId),
+    Array.from({ length: 50 }, (_, i) => `c${49 - i}`),
+  );
   await store.close();
 });
 
@@ -136,7 +182,9 @@ t.test('a process killed after the intent leaves an "unknown" record', async (t)
     process.stdout.write('intent-written\\n');
     setInterval(() => {}, 1000);
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.teardown(() => child.kill('SIGKILL'));
   await new Promise<void>((resolveWritten, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('intent-written') && resolveWritten());

@@ -23,14 +23,24 @@ t.test('one holder per key, waiters in arrival order, other keys free', async (t
     otherKeyRan = true;
   });
   t.ok(otherKeyRan, 'another tenant is not blocked');
-  t.same(await all, Array.from({ length: 20 }, (_, i) => i));
+  t.same(
+    await all,
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   t.equal(maxInside, 1, 'never two holders at once');
-  t.same(order, Array.from({ length: 20 }, (_, i) => i), 'FIFO');
+  t.same(
+    order,
+    Array.from({ length: 20 }, (_, i) => i),
+    'FIFO',
+  );
 });
 
 t.test('a failing holder releases the lock', async (t) => {
   const lock = createInProcessTenantLock();
-  await t.rejects(lock.withLock('k', async () => Promise.reject(new Error('boom'))), /boom/);
+  await t.rejects(
+    lock.withLock('k', async () => Promise.reject(new Error('boom'))),
+    /boom/,
+  );
   t.equal(await lock.withLock('k', async () => 'next'), 'next');
 });
 
@@ -39,7 +49,10 @@ t.test('a waiter that queues too long gets a 503 and the queue keeps its order',
   let releaseFirst!: () => void;
   const first = lock.withLock('k', () => new Promise<string>((r) => (releaseFirst = () => r('first'))));
   await tick();
-  await t.rejects(lock.withLock('k', async () => 'never'), { statusCode: 503, code: 'PolicyBusy' });
+  await t.rejects(
+    lock.withLock('k', async () => 'never'),
+    { statusCode: 503, code: 'PolicyBusy' },
+  );
   let thirdRan = false;
   const third = lock.withLock('k', async () => {
     thirdRan = true;
