@@ -37,7 +37,11 @@ export function publicOrigin(request: FastifyRequest, config: Pick<Config, 'publ
   return config.publicBaseUrl;
 }
 
-/** The request URL with its `sig` parameter taken out: what the signature covers. */
+/**
+ * The request URL with `sig` taken out: what the signature covers. `waitSeconds` is left out of
+ * it too: how long a request is held changes nothing about what it may read, and it lets an HTTP
+ * action (or a benchmark) long-poll the Location URL as given.
+ */
 export function unsignedRequestTarget(rawUrl: string): { target: string; sig: string | undefined } {
   const at = rawUrl.indexOf('?');
   if (at < 0) return { target: rawUrl, sig: undefined };
@@ -45,7 +49,7 @@ export function unsignedRequestTarget(rawUrl: string): { target: string; sig: st
   const kept: string[] = [];
   for (const part of rawUrl.slice(at + 1).split('&')) {
     if (part.startsWith('sig=')) sig = decodeURIComponent(part.slice(4));
-    else if (part !== '') kept.push(part);
+    else if (part !== '' && !part.startsWith('waitSeconds=')) kept.push(part);
   }
   const path = rawUrl.slice(0, at);
   return { target: kept.length ? `${path}?${kept.join('&')}` : path, sig };
