@@ -26,7 +26,14 @@ export async function registerRateLimit(app: RelayApp, opts: RateLimitOptions) {
     hook: 'onRequest',
     // Service endpoints (probes, metrics, docs) are never limited.
     allowList: (request) => !isV1(request),
-    keyGenerator: (request) => (request.caller ? `${request.caller.kind}:${request.caller.id}` : `ip:${request.ip}`),
+    keyGenerator: (request) => {
+      const caller = request.caller;
+      if (!caller) return `ip:${request.ip}`;
+      // Signed wait URLs carry no identity: give each operation's URL its own budget, so one busy
+      // flow's polling cannot starve every other flow's.
+      if (caller.kind === 'waitToken') return `wait:${request.url.split('?')[0]}`;
+      return `${caller.kind}:${caller.id}`;
+    },
     addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (_request, context) => {

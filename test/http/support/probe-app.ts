@@ -22,6 +22,7 @@ export async function buildProbeApp(
   app.get('/v1/probe/read', { config: { permission: 'packages.read' } }, echo);
   app.post('/v1/probe/write', { config: { permission: 'isolation.write' } }, echo);
   app.get('/v1/probe/wait', { config: { permission: 'packages.read', acceptsWaitToken: true } }, echo);
+  app.get('/v1/probe/ops/:op/wait', { config: { permission: 'packages.install', acceptsWaitToken: true } }, echo);
   app.get('/v1/probe/unprotected', echo);
   extraRoutes?.(app);
   await app.ready();
