@@ -140,6 +140,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return reply.code(statusFault.spec.status!).send(faultBody(meta.surface, statusFault.spec));
     }
   });
+  app.addHook('preHandler', async (request) => {
+    const record = records.get(request);
+    if (record && routeMeta(request)?.surface !== 'entra' && request.body !== undefined) {
+      record.body = structuredClone(request.body);
+    }
+  });
   app.addHook('onResponse', async (request, reply) => {
     const record = records.get(request);
     if (record) record.status = reply.statusCode;

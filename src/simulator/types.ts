@@ -104,6 +104,8 @@ export interface CallRecord {
   clientRequestId?: string;
   /** The fault ids applied to this call, if any. */
   faults?: string[];
+  /** The parsed JSON body of PPAPI/BAP writes (never recorded for Entra: it carries secrets). */
+  body?: unknown;
 }
 
 export interface FaultSpec {

@@ -152,6 +152,13 @@ t.test('call log: order, method/route filters, x-ms-client-request-id', async (t
     ['req-2'],
   );
   t.equal(sim.control.calls({ method: 'post' }).length, 0);
+  const body = { properties: { tenantId: sim.tenantId, isDisabled: false, allowedTenants: [] } };
+  await call(sim, 'PUT', policyPath, { token: bap, body });
+  t.same(sim.control.calls({ route: 'bap.isolation.put' })[0]!.body, body, 'write bodies are recorded');
+  t.notOk(
+    sim.control.calls({ route: 'entra.token' }).some((c) => c.body),
+    'token requests are not',
+  );
 });
 
 t.test('HTTP control API mirrors control', async (t) => {
