@@ -284,3 +284,40 @@ t.test(
     t.equal(rules.get('*'), 'false/true');
   },
 );
+
+t.test('compare-and-swap writes are not redone either: 409, the other writer wins', async (t) => {
+  stack.sim.control.addFault({
+    route: 'bap.isolation.put',
+    kind: 'outsideWriter',
+    mutate: 'toggleEnabled',
+    times: 1,
+  });
+  const read = await stack.request('GET', '/v1/tenant-isolation');
+  const before = puts();
+  const res = await stack.request('PUT', '/v1/tenant-isolation/enabled', {
+    body: { enabled: false, ifRevision: read.body.revision },
+  });
+  t.equal(res.status, 409);
+  t.match(res.body.error.message, /right after this change was written.*Nothing was redone/);
+  t.equal(puts() - before, 1);
+  t.equal(stored().properties.isDisabled, false, "the other writer's flip stands");
+});
+
+t.test('a replace whose policy moved before the PUT writes nothing: 409', async (t) => {
+  stack.sim.control.addFault({
+    route: 'bap.isolation.get',
+    kind: 'outsideWriter',
+    mutate: 'addRule',
+    times: 1,
+  });
+  const before = puts();
+  const res = await stack.request('PUT', '/v1/tenant-isolation', {
+    body: { enabled: true, rules: [{ tenant: FABRIKAM, direction: 'Inbound' }], confirmRemovals: true },
+  });
+  t.equal(res.status, 409);
+  t.match(res.body.error.message, /while this change was being prepared.*nothing was written/);
+  t.equal(res.body.error.details.written, false);
+  t.equal(puts() - before, 0, 'no PUT');
+  t.equal(outsiderRules().length, 1, "the other writer's rule is there");
+  t.equal(ruleMap().get('*'), 'false/true', 'nothing of the replace was applied');
+});
