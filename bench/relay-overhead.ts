@@ -1,0 +1,65 @@
+// Relay overhead: ListPackages through the relay against the same upstream list fetched straight
+// from the simulator, at several connection counts. Both runs hit the same simulator in this process;
+// the relay and the load generator each run in their own process.
+import { DEMO_ENVIRONMENTS, type Simulator } from '../src/simulator/index.js';
+import type { RelayProcess } from './lib/relay-process.js';
+import { runLoad } from './lib/run-load.js';
+
+export interface OverheadRow {
+  connections: number;
+  relayRps: number;
+  directRps: number;
+  /** relay requests per second / direct requests per second. */
+  throughputRatio: number;
+  relayP50Ms: number;
+  directP50Ms: number;
+  addedP50Ms: number;
+  relayP99Ms: number;
+  directP99Ms: number;
+  addedP99Ms: number;
+  /** Upstream calls the relay made per ListPackages it answered. */
+  upstreamCallsPerRequest: number;
+  failures: number;
+}
+
+const ENV = DEMO_ENVIRONMENTS.sales;
+
+export async function measureRelayOverhead(
+  sim: Simulator,
+  relay: RelayProcess,
+  opts: { connections: number[]; durationSeconds: number; apiVersion: string },
+): Promise<OverheadRow[]> {
+  const token = await sim.control.mintToken({ audience: 'https://api.powerplatform.com', appid: sim.relayApp.clientId, roles: [] });
+  const direct = {
+    url: `${sim.origin}/appmanagement/environments/${ENV}/applicationPackages?api-version=${opts.apiVersion}&appInstallState=All`,
+    headers: { authorization: `Bearer ${token}` },
+  };
+  const viaRelay = { url: `${relay.baseUrl}/v1/environments/${ENV}/packages`, headers: { 'x-api-key': relay.apiKey } };
+
+  // Warm both paths (token cache, keep-alive pools, JIT) before measuring.
+  await runLoad({ ...viaRelay, connections: 4, durationSeconds: 1 });
+  await runLoad({ ...direct, connections: 4, durationSeconds: 1 });
+
+  const rows: OverheadRow[] = [];
+  for (const connections of opts.connections) {
+    const upstreamBefore = sim.control.calls({ route: 'ppapi.listPackages' }).length;
+    const r = await runLoad({ ...viaRelay, connections, durationSeconds: opts.durationSeconds });
+    const upstreamCalls = sim.control.calls({ route: 'ppapi.listPackages' }).length - upstreamBefore;
+    const d = await runLoad({ ...direct, connections, durationSeconds: opts.durationSeconds });
+    rows.push({
+      connections,
+      relayRps: r.requestsPerSecond,
+      directRps: d.requestsPerSecond,
+      throughputRatio: d.requestsPerSecond > 0 ? r.requestsPerSecond / d.requestsPerSecond : 0,
+      relayP50Ms: r.p50Ms,
+      directP50Ms: d.p50Ms,
+      addedP50Ms: r.p50Ms - d.p50Ms,
+      relayP99Ms: r.p99Ms,
+      directP99Ms: d.p99Ms,
+      addedP99Ms: r.p99Ms - d.p99Ms,
+      upstreamCallsPerRequest: r.total > 0 ? upstreamCalls / r.total : 0,
+      failures: r.non2xx + r.errors + r.timeouts + d.non2xx + d.errors + d.timeouts,
+    });
+  }
+  return rows;
+}

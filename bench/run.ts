@@ -1,0 +1,108 @@
+// `npm run bench`: every figure measured in this one run, printed as a table and written to
+// bench/results.json. Ratios are labelled `ratio`; the rest are counts or measured differences.
+//   --quick       smaller loads (a smoke run, figures not for the README)
+//   --only=a,b    sections: overhead, waits, isolation, coldstart
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { loadConfig } from '../src/config.js';
+import { startSimulator } from '../src/simulator/index.js';
+import { measureColdStart } from './cold-start.js';
+import { measureIsolationWrites } from './isolation-writes.js';
+import { RELAY_ENTRY, startRelayProcess } from './lib/relay-process.js';
+import { measureRelayOverhead } from './relay-overhead.js';
+import { measureWaitCoalescing } from './wait-coalescing.js';
+
+// 10,000 held connections need as many file descriptors in this process and in the relay: re-run
+// under a raised limit (up to the hard limit) once.
+if (!process.env.BENCH_NOFILE_RAISED) {
+  const self = process.argv.slice(1).map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const r = spawnSync(
+    'bash',
+    ['-c', `ulimit -n 65535 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" --import tsx ${self}`],
+    { stdio: 'inherit', env: { ...process.env, BENCH_NOFILE_RAISED: '1' } },
+  );
+  process.exit(r.status ?? 1);
+}
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const want = (s: string) => !only || only.includes(s);
+const t0 = Date.now();
+
+console.log('building (npm run build) ...');
+const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+if (build.status !== 0 && !existsSync(RELAY_ENTRY)) throw new Error('the build failed and there is no dist/ to run');
+
+const machine = {
+  cores: cpus().length,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  openFileLimit: Number(spawnSync('bash', ['-c', 'ulimit -n']).stdout.toString().trim()),
+};
+const results: Record<string, unknown> = { at: new Date().toISOString(), quick, machine };
+
+const sim = await startSimulator({ speed: 1 });
+const relay = await startRelayProcess(sim);
+try {
+  if (want('overhead')) {
+    results.relayOverhead = await measureRelayOverhead(sim, relay, {
+      connections: [1, 32, 256],
+      durationSeconds: quick ? 2 : 5,
+      apiVersion: loadConfig({}).ppapiApiVersion,
+    });
+  }
+  if (want('waits')) {
+    results.waitCoalescing = await measureWaitCoalescing(sim, relay, {
+      waiters: quick ? [1, 100, 1000] : [1, 100, 1000, 10_000],
+      completeAfterMs: quick ? 4000 : 12_000,
+    });
+  }
+  if (want('isolation')) {
+    results.isolationWrites = await measureIsolationWrites(sim, relay, { writers: [1, 16, 64], durationSeconds: quick ? 2 : 5 });
+  }
+} finally {
+  await relay.stop();
+  await sim.close();
+}
+if (want('coldstart')) results.coldStart = await measureColdStart({ runs: quick ? 1 : 3 });
+results.totalSeconds = (Date.now() - t0) / 1000;
+
+writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+console.log(renderTable(results));
+console.log('written: bench/results.json');
+
+// biome-ignore lint/suspicious/noExplicitAny: the results object is built above, rows read by name
+function renderTable(r: Record<string, any>): string {
+  const lines: string[] = [];
+  const f = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+  const kb = (bytes: number) => `${f(bytes / 1024, 0)} KB`;
+  lines.push(`machine: ${r.machine.cores} cores (${r.machine.cpu}), node ${r.machine.node}, open-file limit ${r.machine.openFileLimit}`);
+  if (r.relayOverhead) {
+    lines.push('', 'relay overhead: ListPackages via relay vs the same list straight from the simulator');
+    lines.push('connections | throughput ratio (relay/direct) | relay req/s | direct req/s | added p50 ms | added p99 ms | upstream calls per request | failures');
+    for (const x of r.relayOverhead)
+      lines.push(
+        `${x.connections} | ratio ${f(x.throughputRatio)} | ${f(x.relayRps, 0)} | ${f(x.directRps, 0)} | ${f(x.addedP50Ms, 1)} | ${f(x.addedP99Ms, 1)} | ${f(x.upstreamCallsPerRequest)} | ${x.failures}`,
+      );
+  }
+  if (r.waitCoalescing) {
+    lines.push('', 'wait coalescing: N concurrent long polls on one install operation');
+    lines.push('waiters | held | upstream status calls | status calls ratio vs 1 waiter | answered 200 | other | detect-to-last-answer ms | completion-to-last-answer ms | relay RSS per 1,000 waits');
+    for (const x of r.waitCoalescing)
+      lines.push(
+        `${x.waiters} | ${x.heldAtCompletion} | ${x.statusCalls} | ratio ${f(x.statusCallsRatio)} | ${x.answered200} | ${x.otherAnswers} | ${x.detectToLastAnswerMs} | ${x.completionToLastAnswerMs} | ${kb(x.rssPer1000WaitsBytes)}`,
+      );
+  }
+  if (r.isolationWrites) {
+    lines.push('', 'isolation writes: one-rule changes (add/remove) by concurrent writers');
+    lines.push('writers | changes | changes/s | upstream calls per change | failures');
+    for (const x of r.isolationWrites) lines.push(`${x.writers} | ${x.changes} | ${f(x.changesPerSecond, 1)} | ${f(x.upstreamCallsPerChange)} | ${x.failures}`);
+  }
+  if (r.coldStart) {
+    const c = r.coldStart;
+    lines.push('', `cold start to /readyz 200 (simulator mode, median of ${c.runs}): ${f(c.relayMedianMs, 0)} ms; bare node -e server ${f(c.bareNodeMedianMs, 0)} ms; ratio ${f(c.ratio)}`);
+  }
+  lines.push('', `total ${f(r.totalSeconds, 0)} s`);
+  return lines.join('\n');
+}
