@@ -77,6 +77,13 @@ function apiKeyOf(request: FastifyRequest): string | undefined {
   return typeof h === 'string' && h.length > 0 ? h : undefined;
 }
 
+/** ENTRA_AUDIENCE; with the simulator and none set, the relay's own app (as the simulator's tokens
+ *  for it carry), so AUTH_MODE=entra works in the demo without more settings. */
+export function entraAudiences(config: Config): string[] {
+  if (config.entraAudience.length > 0 || config.upstream !== 'simulator' || !config.azureClientId) return config.entraAudience;
+  return [`api://${config.azureClientId}`, config.azureClientId];
+}
+
 export async function registerAuth(app: RelayApp, deps: AuthDeps) {
   const { config, metrics } = deps;
   const apiKeys = createApiKeyVerifier(config.apiKeys, config.demoApiKey);
@@ -85,7 +92,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       ? (deps.entraVerifier ??
         createEntraVerifier({
           authorityHost: config.authorityHost,
-          audiences: config.entraAudience,
+          audiences: entraAudiences(config),
           allowedTenants: config.entraAllowedTenants,
           caFile: config.upstreamCaFile,
         }))

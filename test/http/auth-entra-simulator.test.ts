@@ -5,7 +5,7 @@ import { exportSPKI, importJWK, SignJWT } from 'jose';
 import t from 'tap';
 import { Agent, request } from 'undici';
 import { defaultSeed } from '../../src/simulator/index.js';
-import { type Stack, startStack } from '../helpers/stack.js';
+import { startStack } from '../helpers/stack.js';
 
 const CLIENT_ID = defaultSeed().relayApp.clientId;
 const APP_ID_URI = `api://${CLIENT_ID}`;
@@ -124,4 +124,13 @@ t.test('UPSTREAM_AUTH=obo: upstream is called on behalf of the user', async (t) 
   t.equal(refused.status, 403, JSON.stringify(refused.body));
 });
 
-export type { Stack };
+
+t.test('with the simulator and no ENTRA_AUDIENCE, tokens for the relay app are accepted', async (t) => {
+  const demo = await startStack({ env: { AUTH_MODE: 'entra' } });
+  t.teardown(() => demo.close());
+  const token = await demo.sim.control.mintToken({ audience: APP_ID_URI, tenantId: demo.sim.tenantId, appid: 'flows', roles: ['isolation.read'] });
+  const res = await demo.request('GET', POLICY, { headers: { 'x-api-key': '', authorization: `Bearer ${token}` } });
+  t.equal(res.status, 200, JSON.stringify(res.body));
+  const other = await demo.sim.control.mintToken({ audience: 'api://someone-else', tenantId: demo.sim.tenantId, roles: ['isolation.read'] });
+  t.equal((await demo.request('GET', POLICY, { headers: { 'x-api-key': '', authorization: `Bearer ${other}` } })).status, 401);
+});
