@@ -83,12 +83,18 @@ export function registerControlApi(
   app.get('/_simulator/options', async () => ({ ...extras.behaviour(), speed: extras.speed() }));
   app.put('/_simulator/options', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(body)) {
-      if (k === 'speed') control.setSpeed(Number(v));
-      else if ((BEHAVIOUR_KEYS as string[]).includes(k))
-        control.setOption(k as keyof SimulatorBehaviour, v as never);
-      else
+    for (const k of Object.keys(body)) {
+      if (k !== 'speed' && !(BEHAVIOUR_KEYS as string[]).includes(k)) {
         return badRequest(reply, `Unknown option '${k}'; known: ${[...BEHAVIOUR_KEYS, 'speed'].join(', ')}.`);
+      }
+    }
+    try {
+      for (const [k, v] of Object.entries(body)) {
+        if (k === 'speed') control.setSpeed(Number(v));
+        else control.setOption(k as keyof SimulatorBehaviour, v as never);
+      }
+    } catch (err) {
+      return badRequest(reply, (err as Error).message);
     }
     return { ...extras.behaviour(), speed: extras.speed() };
   });

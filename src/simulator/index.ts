@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { registerBap } from './bap.js';
+import { checkBehaviour } from './behaviour.js';
 import { SimClock, sleep } from './clock.js';
 import { registerControlApi } from './control-api.js';
 import { registerEntraDiscovery } from './entra.js';
@@ -194,7 +195,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     setPolicy: (tenantId, raw) => void state.storePolicy(tenantId, raw),
     policyRevision: (tenantId) => state.policyRevision(tenantId ?? state.homeTenantId),
     setOption: (k, v) => {
-      state.behaviour[k] = v;
+      state.behaviour[k] = checkBehaviour(k, v);
     },
     packageState: (environmentId, uniqueName) => state.installs.packageState(environmentId, uniqueName),
   };

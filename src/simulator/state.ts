@@ -1,5 +1,6 @@
 // Everything the simulator remembers, rebuilt from the seed on reset.
 import { randomUUID } from 'node:crypto';
+import { checkBehaviour } from './behaviour.js';
 import type { SimClock } from './clock.js';
 import { FaultRegistry } from './faults.js';
 import { InstallModel } from './installs.js';
@@ -8,6 +9,7 @@ import type { CallRecord, SeedEnvironment, SeedTenant, SimulatorBehaviour, Simul
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function defaultBehaviour(seed: SimulatorSeed): SimulatorBehaviour {
+  for (const [k, v] of Object.entries(seed.behaviour ?? {})) checkBehaviour(k as keyof SimulatorBehaviour, v);
   return {
     installResponse: 'operation-location',
     busyStatus: 409,

@@ -201,6 +201,10 @@ t.test('HTTP control API mirrors control', async (t) => {
   const options = await call(sim, 'PUT', '/_simulator/options', { body: { pageSize: 3, busyStatus: 400 } });
   t.equal(options.json.pageSize, 3);
   t.equal((await call(sim, 'PUT', '/_simulator/options', { body: { nope: 1 } })).status, 400);
+  const badValue = await call(sim, 'PUT', '/_simulator/options', { body: { isolationPut: 'sometimes' } });
+  t.equal(badValue.status, 400);
+  t.match(badValue.json.error.message, /isolationPut must be one of/);
+  t.throws(() => sim.control.setOption('pageSize', 0), /pageSize must be a whole number/);
   t.equal((await call(sim, 'GET', listPath, { token: ppapi })).json.value.length, 3);
 
   await call(sim, 'PUT', `/_simulator/policies/${sim.tenantId}`, {
@@ -299,6 +303,10 @@ t.test('a seed file sets the catalog, faults and behaviour', async (t) => {
   );
 
   await t.rejects(startSimulator({ seed: join(dir, 'missing.json') }), /could not be read/);
+  await t.rejects(
+    startSimulator({ seed: { ...defaultSeed(), behaviour: { busyStatus: 418 as never } } }),
+    /busyStatus must be one of/,
+  );
   writeFileSync(join(dir, 'bad.json'), JSON.stringify({ tenantId: 'contoso' }));
   await t.rejects(startSimulator({ seed: join(dir, 'bad.json') }), /tenantId must be a GUID/);
   await t.rejects(
