@@ -15,7 +15,9 @@ export interface Caller {
 }
 
 export function callerLabel(caller: Caller): string {
-  return caller.kind === 'user' || caller.kind === 'app' ? `${caller.kind}:${caller.name} (${caller.id})` : `${caller.kind}:${caller.name}`;
+  if (caller.kind !== 'user' && caller.kind !== 'app') return `${caller.kind}:${caller.name}`;
+  // Entra callers: upn or appid, plus object id and tenant, so the audit trail names them unambiguously.
+  return `${caller.kind}:${caller.name} (oid=${caller.id}${caller.tenantId ? `, tid=${caller.tenantId}` : ''})`;
 }
 
 declare module 'fastify' {

@@ -134,3 +134,18 @@ t.test('with the simulator and no ENTRA_AUDIENCE, tokens for the relay app are a
   const other = await demo.sim.control.mintToken({ audience: 'api://someone-else', tenantId: demo.sim.tenantId, roles: ['isolation.read'] });
   t.equal((await demo.request('GET', POLICY, { headers: { 'x-api-key': '', authorization: `Bearer ${other}` } })).status, 401);
 });
+
+t.test('the Entra caller (upn, oid, tid) is the actor in the audit trail', async (t) => {
+  const oid = '33333333-3333-4333-8333-333333333333';
+  const token = await mint({ upn: 'auditor@contoso.com', oid, scp: 'isolation.read isolation.write' });
+  const headers = { 'x-api-key': '', authorization: `Bearer ${token}` };
+  const change = await stack.request('PUT', '/v1/tenant-isolation/rules/fabrikam.onmicrosoft.com', {
+    headers,
+    body: { direction: 'Both', dryRun: true, reason: 'who did this' },
+  });
+  t.equal(change.status, 200, JSON.stringify(change.body));
+  const changes = await stack.request('GET', '/v1/tenant-isolation/changes', { headers });
+  const record = (changes.body.value as Array<{ actor: string; reason: string | null }>).find((r) => r.reason === 'who did this');
+  t.ok(record, 'the dry run is in the audit trail');
+  t.equal(record?.actor, `user:auditor@contoso.com (oid=${oid}, tid=${sim.tenantId})`);
+});
