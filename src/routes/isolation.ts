@@ -61,59 +61,45 @@ const tenantInput = (where: string) =>
     });
 
 const rule = z.object({
-  tenantId: z
-    .string()
-    .meta({
-      description: 'The other tenant: a lower-case tenant id (GUID) or * for all tenants.',
-      'x-ms-summary': 'Tenant ID',
-    }),
+  tenantId: z.string().meta({
+    description: 'The other tenant: a lower-case tenant id (GUID) or * for all tenants.',
+    'x-ms-summary': 'Tenant ID',
+  }),
   tenantDisplayName: z
     .string()
     .nullable()
     .meta({ description: 'The tenant name upstream stored, if any.', 'x-ms-summary': 'Tenant name' }),
   direction: storedDirection,
-  inbound: z
-    .boolean()
-    .meta({
-      description: "The other tenant's users may connect into this tenant.",
-      'x-ms-summary': 'Inbound',
-    }),
-  outbound: z
-    .boolean()
-    .meta({
-      description: "This tenant's users may connect out to the other tenant.",
-      'x-ms-summary': 'Outbound',
-    }),
+  inbound: z.boolean().meta({
+    description: "The other tenant's users may connect into this tenant.",
+    'x-ms-summary': 'Inbound',
+  }),
+  outbound: z.boolean().meta({
+    description: "This tenant's users may connect out to the other tenant.",
+    'x-ms-summary': 'Outbound',
+  }),
 });
 
 const policy = z.object({
-  tenantId: z
-    .string()
-    .meta({
-      description: 'The tenant this policy belongs to (the relay’s own tenant).',
-      'x-ms-summary': 'Policy tenant ID',
-    }),
-  enabled: z
-    .boolean()
-    .meta({
-      description: 'Isolation is enforced: cross-tenant connections are blocked unless a rule allows them.',
-      'x-ms-summary': 'Enabled',
-    }),
-  configured: z
-    .boolean()
-    .meta({
-      description: 'False when the tenant has never stored an isolation policy.',
-      'x-ms-summary': 'Configured',
-      'x-ms-visibility': 'advanced',
-    }),
+  tenantId: z.string().meta({
+    description: 'The tenant this policy belongs to (the relay’s own tenant).',
+    'x-ms-summary': 'Policy tenant ID',
+  }),
+  enabled: z.boolean().meta({
+    description: 'Isolation is enforced: cross-tenant connections are blocked unless a rule allows them.',
+    'x-ms-summary': 'Enabled',
+  }),
+  configured: z.boolean().meta({
+    description: 'False when the tenant has never stored an isolation policy.',
+    'x-ms-summary': 'Configured',
+    'x-ms-visibility': 'advanced',
+  }),
   rules: z.array(rule).meta({ description: 'The allowed tenants and directions.', 'x-ms-summary': 'Rules' }),
-  revision: z
-    .string()
-    .meta({
-      description:
-        'Identifies this version of the policy; pass it as ifRevision to change it only if nobody else did.',
-      'x-ms-summary': 'Revision',
-    }),
+  revision: z.string().meta({
+    description:
+      'Identifies this version of the policy; pass it as ifRevision to change it only if nobody else did.',
+    'x-ms-summary': 'Revision',
+  }),
 });
 
 const diff = z.object({
@@ -139,21 +125,17 @@ const diff = z.object({
 });
 
 const writeAnswer = z.object({
-  applied: z
-    .boolean()
-    .meta({
-      description: 'The change was written upstream (false for dry runs and no-ops).',
-      'x-ms-summary': 'Applied',
-    }),
+  applied: z.boolean().meta({
+    description: 'The change was written upstream (false for dry runs and no-ops).',
+    'x-ms-summary': 'Applied',
+  }),
   dryRun: z
     .boolean()
     .meta({ description: 'This was a dry run: nothing was written.', 'x-ms-summary': 'Dry run' }),
-  changed: z
-    .boolean()
-    .meta({
-      description: 'The change alters the policy (false: it already said this, so nothing was written).',
-      'x-ms-summary': 'Changed',
-    }),
+  changed: z.boolean().meta({
+    description: 'The change alters the policy (false: it already said this, so nothing was written).',
+    'x-ms-summary': 'Changed',
+  }),
   diff: diff.meta({ description: 'What the change adds, removes or alters.', 'x-ms-summary': 'Difference' }),
   policy: policy.meta({
     description: 'The policy after the change (for a dry run: as it would be).',
@@ -162,71 +144,47 @@ const writeAnswer = z.object({
   revisionBefore: z
     .string()
     .meta({ description: 'The policy revision the change started from.', 'x-ms-summary': 'Revision before' }),
-  revisionAfter: z
-    .string()
-    .meta({
-      description: 'The policy revision now (for a dry run: as it would be).',
-      'x-ms-summary': 'Revision after',
-    }),
-  verified: z
-    .boolean()
-    .meta({
-      description: 'The policy read back after the write holds the change and nothing of ours moved.',
-      'x-ms-summary': 'Verified',
-    }),
-  changeId: z
-    .string()
-    .meta({
-      description: 'Identifies this change in the audit trail (ListIsolationChanges).',
-      'x-ms-summary': 'Change ID',
-    }),
-  attempts: z
-    .number()
-    .int()
-    .meta({
-      description: 'Upstream writes it took (more than 1 when another writer interfered).',
-      'x-ms-summary': 'Attempts',
-      'x-ms-visibility': 'advanced',
-    }),
-  concurrentChanges: diff
-    .nullable()
-    .meta({
-      description:
-        'What another writer changed while this change ran (kept, not overwritten); null when nobody did.',
-      'x-ms-summary': 'Concurrent changes',
-      'x-ms-visibility': 'advanced',
-    }),
+  revisionAfter: z.string().meta({
+    description: 'The policy revision now (for a dry run: as it would be).',
+    'x-ms-summary': 'Revision after',
+  }),
+  verified: z.boolean().meta({
+    description: 'The policy read back after the write holds the change and nothing of ours moved.',
+    'x-ms-summary': 'Verified',
+  }),
+  changeId: z.string().meta({
+    description: 'Identifies this change in the audit trail (ListIsolationChanges).',
+    'x-ms-summary': 'Change ID',
+  }),
+  attempts: z.number().int().meta({
+    description: 'Upstream writes it took (more than 1 when another writer interfered).',
+    'x-ms-summary': 'Attempts',
+    'x-ms-visibility': 'advanced',
+  }),
+  concurrentChanges: diff.nullable().meta({
+    description:
+      'What another writer changed while this change ran (kept, not overwritten); null when nobody did.',
+    'x-ms-summary': 'Concurrent changes',
+    'x-ms-visibility': 'advanced',
+  }),
 });
 
-const dryRunField = z
-  .boolean()
-  .optional()
-  .meta({
-    description: 'Only show what would change; write nothing.',
-    'x-ms-summary': 'Dry run',
-    'x-ms-visibility': 'important',
-  });
-const reasonField = z
-  .string()
-  .trim()
-  .max(1000)
-  .optional()
-  .meta({
-    description: 'Why the change is made; kept in the audit trail.',
-    'x-ms-summary': 'Reason',
-    'x-ms-visibility': 'important',
-  });
-const ifRevisionField = z
-  .string()
-  .trim()
-  .max(64)
-  .optional()
-  .meta({
-    description:
-      'Change only if the policy is still at this revision (from GetIsolationPolicy); otherwise fail with 412.',
-    'x-ms-summary': 'If revision',
-    'x-ms-visibility': 'advanced',
-  });
+const dryRunField = z.boolean().optional().meta({
+  description: 'Only show what would change; write nothing.',
+  'x-ms-summary': 'Dry run',
+  'x-ms-visibility': 'important',
+});
+const reasonField = z.string().trim().max(1000).optional().meta({
+  description: 'Why the change is made; kept in the audit trail.',
+  'x-ms-summary': 'Reason',
+  'x-ms-visibility': 'important',
+});
+const ifRevisionField = z.string().trim().max(64).optional().meta({
+  description:
+    'Change only if the policy is still at this revision (from GetIsolationPolicy); otherwise fail with 412.',
+  'x-ms-summary': 'If revision',
+  'x-ms-visibility': 'advanced',
+});
 
 const writeFields = { dryRun: dryRunField, reason: reasonField, ifRevision: ifRevisionField };
 
@@ -249,21 +207,17 @@ const auditRecord = z.object({
     .nullable()
     .meta({ description: 'The rule tenant a one-rule change named.', 'x-ms-summary': 'Rule tenant ID' }),
   before: policy.nullable().meta({ description: 'The policy before.', 'x-ms-summary': 'Before' }),
-  after: policy
-    .nullable()
-    .meta({
-      description: 'The policy after (as read back, or as planned when the outcome is unknown).',
-      'x-ms-summary': 'After',
-    }),
+  after: policy.nullable().meta({
+    description: 'The policy after (as read back, or as planned when the outcome is unknown).',
+    'x-ms-summary': 'After',
+  }),
   diff: diff
     .nullable()
     .meta({ description: 'What the change adds, removes or alters.', 'x-ms-summary': 'Difference' }),
-  correlationId: z
-    .string()
-    .meta({
-      description: 'The request correlation id (also sent upstream).',
-      'x-ms-summary': 'Correlation ID',
-    }),
+  correlationId: z.string().meta({
+    description: 'The request correlation id (also sent upstream).',
+    'x-ms-summary': 'Correlation ID',
+  }),
   outcome: z.enum(['applied', 'dryRun', 'noChange', 'failed', 'conflict', 'unknown']).meta({
     description:
       'applied, dryRun, noChange, failed, conflict, or unknown (the relay stopped between announcing and finishing the write: read the policy).',
@@ -306,7 +260,7 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
     onAuditError: (err, changeId) =>
       app.log.error(
         { err, changeId },
-        'audit store: completion record not written; the change reads as outcome unknown',
+        'audit store: a record could not be written (a missing completion reads as outcome unknown)',
       ),
   });
   // No request-wide deadline: a write may queue behind others for the tenant lock, so each upstream
@@ -375,14 +329,11 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
         tags: TAGS,
         params: ruleParams,
         querystring: z.object({
-          dryRun: z
-            .stringbool({ error: 'must be true or false' })
-            .optional()
-            .meta({
-              description: 'Only show what would change; write nothing.',
-              'x-ms-summary': 'Dry run',
-              'x-ms-visibility': 'important',
-            }),
+          dryRun: z.stringbool({ error: 'must be true or false' }).optional().meta({
+            description: 'Only show what would change; write nothing.',
+            'x-ms-summary': 'Dry run',
+            'x-ms-visibility': 'important',
+          }),
           reason: reasonField,
           ifRevision: ifRevisionField,
         }),
@@ -472,36 +423,21 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
           'The audit trail of isolation policy changes made through this relay, newest first, one page at a time.',
         tags: TAGS,
         querystring: z.object({
-          pageSize: z.coerce
-            .number()
-            .int()
-            .min(1)
-            .max(200)
-            .default(50)
-            .meta({
-              description: 'Changes per page (1-200).',
-              'x-ms-summary': 'Page size',
-              'x-ms-visibility': 'advanced',
-            }),
-          continuationToken: z
-            .string()
-            .max(200)
-            .optional()
-            .meta({
-              description: 'From the previous page, to get the next one.',
-              'x-ms-summary': 'Continuation token',
-              'x-ms-visibility': 'advanced',
-            }),
-          tenant: z
-            .string()
-            .trim()
-            .max(256)
-            .optional()
-            .meta({
-              description: 'Only changes that name or touch this tenant (tenant id, * or domain).',
-              'x-ms-summary': 'Tenant',
-              'x-ms-visibility': 'important',
-            }),
+          pageSize: z.coerce.number().int().min(1).max(200).default(50).meta({
+            description: 'Changes per page (1-200).',
+            'x-ms-summary': 'Page size',
+            'x-ms-visibility': 'advanced',
+          }),
+          continuationToken: z.string().max(200).optional().meta({
+            description: 'From the previous page, to get the next one.',
+            'x-ms-summary': 'Continuation token',
+            'x-ms-visibility': 'advanced',
+          }),
+          tenant: z.string().trim().max(256).optional().meta({
+            description: 'Only changes that name or touch this tenant (tenant id, * or domain).',
+            'x-ms-summary': 'Tenant',
+            'x-ms-visibility': 'important',
+          }),
           from: z.iso
             .datetime({ offset: true, error: 'must be a date and time such as 2026-01-31T00:00:00Z' })
             .optional()
@@ -516,21 +452,15 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
             value: z
               .array(auditRecord)
               .meta({ description: 'The changes on this page, newest first.', 'x-ms-summary': 'Changes' }),
-            continuationToken: z
-              .string()
-              .nullable()
-              .meta({
-                description: 'Pass as continuationToken for the next page; null on the last page.',
-                'x-ms-summary': 'Continuation token',
-              }),
-            nextLink: z
-              .string()
-              .nullable()
-              .meta({
-                description: 'The URL of the next page; null on the last page.',
-                'x-ms-summary': 'Next page',
-                'x-ms-visibility': 'internal',
-              }),
+            continuationToken: z.string().nullable().meta({
+              description: 'Pass as continuationToken for the next page; null on the last page.',
+              'x-ms-summary': 'Continuation token',
+            }),
+            nextLink: z.string().nullable().meta({
+              description: 'The URL of the next page; null on the last page.',
+              'x-ms-summary': 'Next page',
+              'x-ms-visibility': 'internal',
+            }),
           }),
         },
       },

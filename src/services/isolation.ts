@@ -49,7 +49,7 @@ export interface IsolationServiceDeps {
   maxAttempts?: number;
   /** Told the outcome of every write (metrics). */
   onOutcome?: (action: IsolationChange['action'], outcome: AuditOutcome) => void;
-  /** Told when a completion record could not be written (the intent then reads "unknown"). */
+  /** Told when an audit record could not be written (a completion that fails leaves the intent reading "unknown"). */
   onAuditError?: (err: Error, changeId: string) => void;
 }
 
@@ -187,6 +187,22 @@ export class IsolationService {
     );
   }
 
+  /** Runs an audit write that must succeed before the change goes further (nothing is sent upstream
+   *  without its record); a failure is a 503 the caller can retry, never a 500. */
+  private async audited(writeRecord: () => Promise<void>, changeId: string): Promise<void> {
+    try {
+      await writeRecord();
+    } catch (err) {
+      this.deps.onAuditError?.(err as Error, changeId);
+      throw new RelayError(
+        503,
+        'AuditUnavailable',
+        'The audit trail could not be written, so the change was not sent upstream and nothing was changed; the relay log says why. Check AUDIT_STORE (disk space, permissions) and retry.',
+        { retryAfter: 30 },
+      );
+    }
+  }
+
   private async write(
     change: IsolationChange,
     options: WriteOptions,
@@ -247,13 +263,17 @@ export class IsolationService {
       });
 
       if (diffIsEmpty(diff)) {
-        await auditStore.record({
-          ...base,
-          after: before,
-          outcome: 'noChange',
-          verified: true,
-          completedAt: base.at,
-        });
+        await this.audited(
+          () =>
+            auditStore.record({
+              ...base,
+              after: before,
+              outcome: 'noChange',
+              verified: true,
+              completedAt: base.at,
+            }),
+          changeId,
+        );
         this.deps.onOutcome?.(change.action, 'noChange');
         // The policy as read already says what was asked: nothing to write, nothing to doubt.
         return answer({ changed: false, policy: before, verified: true });
@@ -267,23 +287,17 @@ export class IsolationService {
         );
       }
       if (dryRun) {
-        await auditStore.record({ ...base, outcome: 'dryRun', completedAt: base.at });
+        await this.audited(
+          () => auditStore.record({ ...base, outcome: 'dryRun', completedAt: base.at }),
+          changeId,
+        );
         this.deps.onOutcome?.(change.action, 'dryRun');
         return answer({ policy: plannedPolicy });
       }
 
       // The intent is durable before upstream hears of the change: a crash from here on leaves an
       // "unknown" record rather than nothing.
-      try {
-        await auditStore.begin(base);
-      } catch (err) {
-        throw new RelayError(
-          503,
-          'AuditUnavailable',
-          `The audit trail could not be written (${(err as Error).message}), so the change was not sent upstream; nothing was changed. Check AUDIT_STORE and retry.`,
-          { retryAfter: 30 },
-        );
-      }
+      await this.audited(() => auditStore.begin(base), changeId);
       const concurrent: PolicyDiff[] = [];
       let completed = false;
       const finish = async (

@@ -253,3 +253,27 @@ t.test(
     );
   },
 );
+
+t.test(
+  'no audit trail, no change: a store that cannot write answers 503 and nothing reaches upstream',
+  async (t) => {
+    const broken = createFileAuditStore(join(dir, 'broken.jsonl'));
+    await broken.close(); // every write now fails
+    const app = await buildApp({ config: stack.config, upstream: stack.upstream, auditStore: broken });
+    t.teardown(() => app.close());
+    const before = stack.sim.control.calls({ route: 'bap.isolation.put' }).length;
+    const headers = { 'x-api-key': stack.apiKey, 'content-type': 'application/json' };
+    for (const payload of [{ direction: 'Both' }, { direction: 'Both', dryRun: true }]) {
+      const res = await app.inject({
+        method: 'PUT',
+        url: `/v1/tenant-isolation/rules/${WOODGROVE.replace('b1', 'c1')}`,
+        headers,
+        payload,
+      });
+      t.equal(res.statusCode, 503);
+      t.equal(res.json().error.code, 'AuditUnavailable');
+      t.match(res.json().error.message, /nothing was changed.*AUDIT_STORE/);
+    }
+    t.equal(stack.sim.control.calls({ route: 'bap.isolation.put' }).length, before, 'no PUT');
+  },
+);
