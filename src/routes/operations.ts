@@ -65,6 +65,17 @@ export function answerInstall(s: InstallServices, request: FastifyRequest, reply
   return r;
 }
 
+/** Runs a progress read, counting it in relay_active_waits while it holds the request. */
+export async function counted<T>(app: RelayApp, waitMs: number, read: () => Promise<T>): Promise<T> {
+  if (waitMs <= 0 || !app.metrics) return read();
+  const done = app.metrics.waitStarted();
+  try {
+    return await read();
+  } finally {
+    done();
+  }
+}
+
 function failureError(r: InstallResult): RelayError {
   const code = r.status === 'Canceled' ? 'InstallCanceled' : r.status === 'TimedOut' ? 'InstallTimedOut' : 'InstallFailed';
   return new RelayError(422, code, failureMessage(r), { details: r, target: 'operationId' });
@@ -117,12 +128,14 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
       const { environmentId, operationId } = request.params;
       const q = request.query;
       const release = app.shuttingDown;
-      const view = await s.installs.progress(
-        environmentId,
-        operationId,
-        { packageUniqueName: q.package ?? null, packageVersion: q.version ?? null },
-        q.waitSeconds * 1000,
-        release,
+      const view = await counted(app, q.waitSeconds * 1000, () =>
+        s.installs.progress(
+          environmentId,
+          operationId,
+          { packageUniqueName: q.package ?? null, packageVersion: q.version ?? null },
+          q.waitSeconds * 1000,
+          release,
+        ),
       );
       return answerInstall(s, request, reply, view, { operationId, failOnError: q.failOnError !== 'false' });
     },

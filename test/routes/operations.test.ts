@@ -134,6 +134,8 @@ t.test('held waits are answered with 202 + Location when the relay shuts down', 
   const { target } = unsigned(first.headers.location!);
   const held = Array.from({ length: 5 }, () => stack.request('GET', `${target}&waitSeconds=100`));
   await new Promise((r) => setTimeout(r, 300));
+  const metrics = await stack.request('GET', '/metrics');
+  t.match(String(metrics.body), /^relay_active_waits 5$/m, 'the held waits are counted in /metrics');
   const closing = stack.app.close();
   const answers = await Promise.all(held);
   await closing;
