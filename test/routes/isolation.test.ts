@@ -228,6 +228,13 @@ t.test('every validation case answers 400 with a message that says why', async (
     ['DELETE', `/v1/tenant-isolation/rules/${OWN}`, undefined, /own tenant/, 'OwnTenantRule'],
     [
       'PUT',
+      '/v1/tenant-isolation/rules/contoso.onmicrosoft.com',
+      { direction: 'Inbound' },
+      /own tenant/,
+      'OwnTenantRule',
+    ],
+    [
+      'PUT',
       `/v1/tenant-isolation/rules/${OTHER}`,
       { direction: 'None' },
       /Inbound, Outbound or Both/,
