@@ -106,6 +106,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   installBodyParsers(app);
 
   const records = new WeakMap<FastifyRequest, CallRecord>();
+  const afterFaults = new WeakMap<FastifyRequest, FaultSpec[]>();
+  const droppedAfter = new WeakSet<FastifyRequest>();
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-ms-correlation-id', randomUUID());
     if (request.url.startsWith('/_simulator')) return;
@@ -128,18 +130,45 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     record.faults = fired.map((f) => f.id);
     const delay = fired.reduce((sum, f) => sum + (f.spec.latencyMs ?? 0), 0);
     if (delay > 0) await sleep(delay);
-    if (fired.some((f) => f.spec.kind === 'reset')) {
+    const late = fired.filter((f) => f.spec.after && f.spec.kind !== 'latency');
+    if (late.length > 0)
+      afterFaults.set(
+        request,
+        late.map((f) => f.spec),
+      );
+    const now = fired.filter((f) => !f.spec.after);
+    if (now.some((f) => f.spec.kind === 'reset')) {
       reply.hijack();
       request.raw.socket.destroy();
       return reply;
     }
-    const statusFault = fired.find((f) => f.spec.kind === 'status');
+    const statusFault = now.find((f) => f.spec.kind === 'status');
     if (statusFault) {
       if (statusFault.spec.retryAfter !== undefined) reply.header('retry-after', statusFault.spec.retryAfter);
       if (statusFault.spec.wwwAuthenticate)
         reply.header('www-authenticate', statusFault.spec.wwwAuthenticate);
       return reply.code(statusFault.spec.status!).send(faultBody(meta.surface, statusFault.spec));
     }
+  });
+  // Faults with `after: true`: the handler has done its work; now lose or replace its answer.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const late = afterFaults.get(request);
+    if (!late) return payload;
+    afterFaults.delete(request);
+    if (late.some((f) => f.kind === 'reset')) {
+      droppedAfter.add(request);
+      request.raw.socket.destroy();
+      return payload;
+    }
+    const spec = late.find((f) => f.kind === 'status')!;
+    const meta = routeMeta(request);
+    reply.code(spec.status!);
+    reply.removeHeader('operation-location');
+    reply.removeHeader('location');
+    if (spec.retryAfter !== undefined) reply.header('retry-after', spec.retryAfter);
+    if (spec.wwwAuthenticate) reply.header('www-authenticate', spec.wwwAuthenticate);
+    reply.header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify(faultBody(meta?.surface ?? 'bap', spec));
   });
   app.addHook('preHandler', async (request) => {
     const record = records.get(request);
@@ -149,7 +178,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   });
   app.addHook('onResponse', async (request, reply) => {
     const record = records.get(request);
-    if (record) record.status = reply.statusCode;
+    if (record && !droppedAfter.has(request)) record.status = reply.statusCode;
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {

@@ -127,6 +127,9 @@ export interface FaultSpec {
   probability?: number;
   /** kind 'outsideWriter': what the other writer changes. Default 'addRule'. */
   mutate?: 'addRule' | 'toggleEnabled';
+  /** kinds 'status' and 'reset': act after the route ran, so upstream did the work (an install started,
+   *  a policy stored) but the caller sees the failure or a dropped connection. Default false (before). */
+  after?: boolean;
   /** Optional error code/message for kind 'status'. */
   code?: string;
   message?: string;

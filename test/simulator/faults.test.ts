@@ -92,6 +92,38 @@ t.test('reset drops the connection; latency delays the answer', async (t) => {
   t.ok(Date.now() - started >= 290, 'held for at least the latency');
 });
 
+t.test('after: true — upstream did the work, the caller sees a 503 or a dropped connection', async (t) => {
+  const installPath = (name: string) =>
+    `/appmanagement/environments/${DEMO_ENVIRONMENTS.sales}/applicationPackages/${name}/install?api-version=1`;
+  sim.control.addFault({ route: 'ppapi.install', kind: 'status', status: 503, after: true, times: 1 });
+  const lost = await call(sim, 'POST', installPath('msdyn_ContosoSurveysAnchor'), { token: ppapi });
+  t.equal(lost.status, 503);
+  t.same(lost.json, { code: 'UnexpectedError', message: 'An unexpected error occurred.' });
+  t.notOk(lost.headers['operation-location'], 'no operation URL leaks out');
+  t.equal(
+    sim.control.packageState(DEMO_ENVIRONMENTS.sales, 'msdyn_ContosoSurveysAnchor'),
+    'InstallRequested',
+    'but the install started',
+  );
+  sim.control.advanceClock(60_000);
+
+  sim.control.addFault({ route: 'ppapi.install', kind: 'reset', after: true, times: 1 });
+  await t.rejects(call(sim, 'POST', installPath('msdyn_FieldInspectionsAnchor'), { token: ppapi }));
+  t.equal(
+    sim.control.packageState(DEMO_ENVIRONMENTS.sales, 'msdyn_FieldInspectionsAnchor'),
+    'InstallRequested',
+  );
+  t.same(
+    sim.control.calls({ route: 'ppapi.install' }).map((c) => c.status),
+    [503, 0],
+  );
+
+  sim.control.addFault({ route: 'bap.isolation.put', kind: 'status', status: 500, after: true, times: 1 });
+  const body = { properties: { tenantId: sim.tenantId, isDisabled: true, allowedTenants: [] } };
+  t.equal((await call(sim, 'PUT', policyPath, { token: bap, body })).status, 500);
+  t.same(sim.control.getPolicy(), body, 'the policy was stored anyway');
+});
+
 t.test('probability draws from a seeded PRNG: the same after every reset', async (t) => {
   const run = async () => {
     sim.control.reset();
