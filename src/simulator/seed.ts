@@ -239,6 +239,11 @@ export function validateSeed(seed: SimulatorSeed, source = 'the seed'): Simulato
     ] as const) {
       if (typeof p?.[key] !== 'string') fail(`package ${p?.uniqueName ?? '?'} needs a string ${key}`);
     }
+    for (const envId of p.environments ?? []) {
+      if (!seed.environments.some((e) => e.id.toLowerCase() === String(envId).toLowerCase())) {
+        fail(`package ${p.uniqueName} lists environment '${envId}', which is not in environments`);
+      }
+    }
     const outcome = p.install?.outcome;
     if (outcome !== undefined && !['Succeeded', 'Failed', 'Canceled'].includes(outcome)) {
       fail(`package ${p.uniqueName}: install.outcome must be Succeeded, Failed or Canceled`);
