@@ -51,6 +51,9 @@ export type InstallStart =
 /** Upstream says the environment is busy with another package operation. */
 const BUSY_MESSAGE = /busy|in progress|another (install|operation)|already (running|in progress)|currently|lifecycle operation|concurrent/i;
 
+/** How long a status read without waitSeconds may wait on a slow upstream call when a recent answer exists. */
+const QUICK_READ_MS = 3_000;
+
 export interface InstallView {
   result: InstallResult;
   /** Seconds the engine should wait before asking again (while running). */
@@ -116,9 +119,10 @@ export class InstallService {
     try {
       if (waitMs > 0) progress = await poller.wait(waitMs, release);
       else if (freshness === 'known') progress = poller.withDeadline(poller.lastKnown ?? notStarted(operationId, record));
-      else progress = poller.withDeadline(await poller.snapshot());
+      else progress = poller.withDeadline(await poller.snapshot(QUICK_READ_MS));
     } catch (err) {
       if (err instanceof UpstreamError && err.status === 404) {
+        this.d.pollers.forget(this.pollerKey(environmentId, operationId, packageUniqueName));
         throw new RelayError(
           404,
           'OperationNotFound',

@@ -101,11 +101,26 @@ export class OperationPoller {
    * interval; concurrent callers share one upstream call. A failed poll answers with the last
    * known progress when there is one, so one upstream hiccup does not fail a flow.
    */
-  async snapshot(): Promise<InstallProgress> {
+  async snapshot(maxWaitMs?: number): Promise<InstallProgress> {
     const now = this.o.clock.now();
     if (this.latest && (isTerminal(this.latest.status) || now < this.nextPollAt)) return this.latest;
+    const poll = this.pollOnce();
+    const known = this.latest;
     try {
-      return await this.pollOnce();
+      if (!known || maxWaitMs === undefined) return await poll;
+      // A slow (throttled, retrying) status call must not hold a quick status read: answer with
+      // what is known and let the call finish in the background for the next reader.
+      poll.catch(() => {});
+      const timer = new AbortController();
+      const slow = this.o.clock.sleep(maxWaitMs, timer.signal).then(
+        () => known,
+        () => known,
+      );
+      try {
+        return await Promise.race([poll, slow]);
+      } finally {
+        timer.abort();
+      }
     } catch (err) {
       if (this.latest) return this.latest;
       throw err;

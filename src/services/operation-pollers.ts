@@ -24,6 +24,12 @@ export class OperationPollers {
     return poller;
   }
 
+  /** Drops a poller (its operation turned out not to exist). */
+  forget(key: string): void {
+    const poller = this.pollers.get(key);
+    if (poller && poller.waiting === 0) this.pollers.delete(key);
+  }
+
   peek(key: string): OperationPoller | undefined {
     return this.pollers.get(key);
   }

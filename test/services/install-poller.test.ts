@@ -176,3 +176,27 @@ t.test('the registry runs one start for concurrent callers of the same env+packa
   await reg.complete('env', 'pkg', 'op-1');
   t.notOk(await reg.get('env', 'pkg'));
 });
+
+t.test('a quick read does not wait on a slow status call when a recent answer exists', async (t) => {
+  const clock = new ManualClock();
+  let calls = 0;
+  let release: (() => void) | undefined;
+  const fetch = async () => {
+    calls++;
+    if (calls === 1) return progress('Running');
+    await new Promise<void>((r) => {
+      release = r;
+    });
+    return progress('Succeeded');
+  };
+  const poller = new OperationPoller({ operationId: OP, fetch, clock, policy, deadlineMs: 3_600_000 });
+  t.equal((await poller.snapshot()).status, 'Running');
+  clock.t += 20_000;
+  const quick = poller.snapshot(3_000);
+  await clock.advance(3_100, 100);
+  t.equal((await quick).status, 'Running', 'answered with the known progress after 3 s');
+  release?.();
+  await new Promise((r) => setImmediate(r));
+  t.equal((await poller.snapshot(3_000)).status, 'Succeeded', 'the slow call finished in the background for the next reader');
+  t.equal(calls, 2);
+});
