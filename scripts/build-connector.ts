@@ -34,10 +34,16 @@ export class ConnectorBuildError extends Error {}
 export function parseHost(value: string): { host: string; basePath: string } {
   if (/^https?:\/\//i.test(value)) {
     const url = new URL(value);
-    if (url.protocol !== 'https:') throw new ConnectorBuildError(`--host ${value}: connectors call https only; use an https URL or a bare host name`);
+    if (url.protocol !== 'https:')
+      throw new ConnectorBuildError(
+        `--host ${value}: connectors call https only; use an https URL or a bare host name`,
+      );
     return { host: url.host, basePath: url.pathname.replace(/\/+$/, '') || '/' };
   }
-  if (!HOST.test(value)) throw new ConnectorBuildError(`--host ${value}: give a bare host such as relay.contoso.com (no scheme, path or spaces)`);
+  if (!HOST.test(value))
+    throw new ConnectorBuildError(
+      `--host ${value}: give a bare host such as relay.contoso.com (no scheme, path or spaces)`,
+    );
   return { host: value, basePath: '/' };
 }
 
@@ -85,9 +91,13 @@ async function main() {
       'base-path': { type: 'string' },
     },
   });
-  if (!values.host) throw new ConnectorBuildError('--host is required, e.g. npm run connector -- --host relay.contoso.com');
-  if (values.auth !== 'entra' && values.auth !== 'apikey') throw new ConnectorBuildError(`--auth ${values.auth}: use entra or apikey`);
-  const out = values.out ?? join('connector-out', `${parseHost(values.host).host.replace(/[^A-Za-z0-9.-]/g, '_')}-${values.auth}`);
+  if (!values.host)
+    throw new ConnectorBuildError('--host is required, e.g. npm run connector -- --host relay.contoso.com');
+  if (values.auth !== 'entra' && values.auth !== 'apikey')
+    throw new ConnectorBuildError(`--auth ${values.auth}: use entra or apikey`);
+  const out =
+    values.out ??
+    join('connector-out', `${parseHost(values.host).host.replace(/[^A-Za-z0-9.-]/g, '_')}-${values.auth}`);
   const notes = await buildConnector({
     host: values.host,
     auth: values.auth,
@@ -96,9 +106,13 @@ async function main() {
     resourceUri: values['resource-uri'],
     basePath: values['base-path'],
   });
-  console.log(`wrote ${resolve(out)}: apiDefinition.swagger.json, apiProperties.json, settings.json, icon.png, readme.md`);
+  console.log(
+    `wrote ${resolve(out)}: apiDefinition.swagger.json, apiProperties.json, settings.json, icon.png, readme.md`,
+  );
   for (const n of notes) console.log(n);
-  console.log(`deploy: pac connector create --api-definition-file ${out}/apiDefinition.swagger.json --api-properties-file ${out}/apiProperties.json --icon-file ${out}/icon.png`);
+  console.log(
+    `deploy: pac connector create --api-definition-file ${out}/apiDefinition.swagger.json --api-properties-file ${out}/apiProperties.json --icon-file ${out}/icon.png`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {

@@ -54,8 +54,10 @@ export function apiProperties(
             },
             uiDefinition: {
               displayName: 'Sign in with Microsoft Entra ID',
-              description: 'Sign in as a Power Platform administrator who holds the relay permissions the flow needs.',
-              tooltip: 'The relay checks your app roles: packages.read, packages.install, isolation.read, isolation.write.',
+              description:
+                'Sign in as a Power Platform administrator who holds the relay permissions the flow needs.',
+              tooltip:
+                'The relay checks your app roles: packages.read, packages.install, isolation.read, isolation.write.',
               constraints: { required: 'true' },
             },
           },

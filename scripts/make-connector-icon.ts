@@ -35,16 +35,22 @@ function glyph(x: number, y: number): boolean {
     const left = 48;
     const rightEnd = SIZE - 48;
     const headBase = right ? rightEnd - headLength : left + headLength;
-    const inShaft = Math.abs(y - cy) <= shaftHalf && (right ? x >= left && x <= headBase : x >= headBase && x <= rightEnd);
+    const inShaft =
+      Math.abs(y - cy) <= shaftHalf && (right ? x >= left && x <= headBase : x >= headBase && x <= rightEnd);
     const along = right ? x - headBase : headBase - x;
-    const inHead = along >= 0 && along <= headLength && Math.abs(y - cy) <= headHalf * (1 - along / headLength);
+    const inHead =
+      along >= 0 && along <= headLength && Math.abs(y - cy) <= headHalf * (1 - along / headLength);
     return inShaft || inHead;
   };
   return arrow(82, true) || arrow(148, false);
 }
 
 export function drawIcon(hex: string): Buffer {
-  const [r, g, b] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+  const [r, g, b] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)) as [
+    number,
+    number,
+    number,
+  ];
   const raw = Buffer.alloc((SIZE * 3 + 1) * SIZE);
   for (let y = 0; y < SIZE; y++) {
     const row = y * (SIZE * 3 + 1);

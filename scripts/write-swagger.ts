@@ -9,6 +9,9 @@ import { buildDefinition } from './connector-definition.js';
 const out = fileURLToPath(new URL('../apiDefinition.swagger.json', import.meta.url));
 const { definition, warnings } = await buildDefinition();
 writeFileSync(out, serializeDefinition(definition));
-const count = Object.values(definition.paths as Record<string, object>).reduce((n, item) => n + Object.keys(item).length, 0);
+const count = Object.values(definition.paths as Record<string, object>).reduce(
+  (n, item) => n + Object.keys(item).length,
+  0,
+);
 console.log(`wrote ${out}: ${count} operations`);
 for (const w of warnings) console.warn(`warning: ${w}`);

@@ -21,7 +21,10 @@ export const ENTRA_AUTHORIZATION_URL = 'https://login.microsoftonline.com/common
 export const ENTRA_TOKEN_URL = 'https://login.microsoftonline.com/common/oauth2/token';
 
 /** securityDefinitions + security for the way the connection signs in (they must match apiProperties). */
-export function securityFor(auth: ConnectorAuth): { securityDefinitions: SwaggerSchema; security: SwaggerSchema[] } {
+export function securityFor(auth: ConnectorAuth): {
+  securityDefinitions: SwaggerSchema;
+  security: SwaggerSchema[];
+} {
   if (auth === 'apikey') {
     return {
       securityDefinitions: {
@@ -58,7 +61,9 @@ const METHOD_ORDER = ['get', 'put', 'post', 'patch', 'delete', 'head', 'options'
 
 type Paths = Record<string, Record<string, SwaggerSchema>>;
 
-export function* operationsOf(doc: { paths?: unknown }): Generator<{ path: string; method: string; op: SwaggerSchema }> {
+export function* operationsOf(doc: {
+  paths?: unknown;
+}): Generator<{ path: string; method: string; op: SwaggerSchema }> {
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Paths)) {
     for (const [method, op] of Object.entries(item)) {
       if (METHOD_ORDER.includes(method)) yield { path, method, op };
@@ -100,10 +105,29 @@ function firstProperty(item: SwaggerSchema, names: string[]): string | undefined
 export function addDefaultPickers(doc: { paths?: unknown; definitions?: unknown }) {
   const definitions = (doc.definitions ?? {}) as Record<string, SwaggerSchema>;
   const byId = new Map<string, SwaggerSchema>();
-  for (const { op } of operationsOf(doc)) if (typeof op.operationId === 'string') byId.set(op.operationId, op);
-  const pickers: Array<{ param: string; source: string; values: string[]; titles: string[]; needsEnv: boolean }> = [
-    { param: 'environmentId', source: 'ListEnvironments', values: ['id', 'environmentId', 'name'], titles: ['displayName', 'name'], needsEnv: false },
-    { param: 'uniqueName', source: 'ListPackages', values: ['uniqueName'], titles: ['displayName', 'localizedName', 'uniqueName'], needsEnv: true },
+  for (const { op } of operationsOf(doc))
+    if (typeof op.operationId === 'string') byId.set(op.operationId, op);
+  const pickers: Array<{
+    param: string;
+    source: string;
+    values: string[];
+    titles: string[];
+    needsEnv: boolean;
+  }> = [
+    {
+      param: 'environmentId',
+      source: 'ListEnvironments',
+      values: ['id', 'environmentId', 'name'],
+      titles: ['displayName', 'name'],
+      needsEnv: false,
+    },
+    {
+      param: 'uniqueName',
+      source: 'ListPackages',
+      values: ['uniqueName'],
+      titles: ['displayName', 'localizedName', 'uniqueName'],
+      needsEnv: true,
+    },
   ];
   for (const picker of pickers) {
     const sourceOp = byId.get(picker.source);
@@ -140,7 +164,12 @@ export function addMissingLabels(node: unknown) {
   const obj = node as SwaggerSchema;
   if (obj.properties && typeof obj.properties === 'object' && !Array.isArray(obj.properties)) {
     for (const [name, prop] of Object.entries(obj.properties as Record<string, SwaggerSchema>)) {
-      if (prop && typeof prop === 'object' && prop['x-ms-summary'] === undefined && prop.title === undefined) {
+      if (
+        prop &&
+        typeof prop === 'object' &&
+        prop['x-ms-summary'] === undefined &&
+        prop.title === undefined
+      ) {
         prop['x-ms-summary'] = labelFromName(name);
       }
     }
@@ -150,7 +179,10 @@ export function addMissingLabels(node: unknown) {
   }
 }
 
-function sortedObject<T>(obj: Record<string, T>, compare?: (a: string, b: string) => number): Record<string, T> {
+function sortedObject<T>(
+  obj: Record<string, T>,
+  compare?: (a: string, b: string) => number,
+): Record<string, T> {
   const out: Record<string, T> = {};
   for (const key of Object.keys(obj).sort(compare)) out[key] = obj[key]!;
   return out;

@@ -51,7 +51,12 @@ const PARAMETER_KEYS = [
 ] as const;
 
 /** Operation-level extensions the connector schema accepts and we pass through from the route schema. */
-const OPERATION_EXTENSIONS = ['x-ms-visibility', 'x-ms-api-annotation', 'x-ms-safe-operation', 'x-ms-no-generic-test'];
+const OPERATION_EXTENSIONS = [
+  'x-ms-visibility',
+  'x-ms-api-annotation',
+  'x-ms-safe-operation',
+  'x-ms-no-generic-test',
+];
 
 const STATUS_TEXT: Record<string, string> = {
   '200': 'The result.',
@@ -113,10 +118,14 @@ function buildParameters(
         }
       }
     }
-    if (typed.default === undefined && outputProperty.default !== undefined) typed.default = outputProperty.default;
+    if (typed.default === undefined && outputProperty.default !== undefined)
+      typed.default = outputProperty.default;
     if (typed.type === undefined) typed.type = 'string';
     if (typed.type === 'object') {
-      registry.warn(`${where} ${location} ${name}`, 'an object cannot be a path or query parameter; shown as a string');
+      registry.warn(
+        `${where} ${location} ${name}`,
+        'an object cannot be a path or query parameter; shown as a string',
+      );
       typed.type = 'string';
     }
     const parameter: SwaggerSchema = {
@@ -127,8 +136,10 @@ function buildParameters(
     for (const key of PARAMETER_KEYS) {
       if (typed[key] !== undefined) parameter[key] = typed[key];
     }
-    if (parameter['x-ms-summary'] === undefined) parameter['x-ms-summary'] = typed.title ?? labelFromName(name);
-    if (location === 'path') parameter['x-ms-url-encoding'] = typed['x-ms-url-encoding'] === 'double' ? 'double' : 'single';
+    if (parameter['x-ms-summary'] === undefined)
+      parameter['x-ms-summary'] = typed.title ?? labelFromName(name);
+    if (location === 'path')
+      parameter['x-ms-url-encoding'] = typed['x-ms-url-encoding'] === 'double' ? 'double' : 'single';
     return parameter;
   });
 }
@@ -146,7 +157,10 @@ function resolve(schema: SwaggerSchema, registry: DefinitionRegistry): SwaggerSc
 function responseDescription(code: string, source: unknown, converted: SwaggerSchema | undefined): string {
   const own = converted && typeof converted.description === 'string' ? converted.description : undefined;
   if (own) return own;
-  const meta = source && typeof source === 'object' && 'description' in source ? (source as { description?: unknown }).description : undefined;
+  const meta =
+    source && typeof source === 'object' && 'description' in source
+      ? (source as { description?: unknown }).description
+      : undefined;
   if (typeof meta === 'string' && meta) return meta;
   return STATUS_TEXT[code] ?? (code.startsWith('2') ? 'Success.' : 'An error; the message says what to do.');
 }
@@ -219,7 +233,9 @@ export function buildOperation(
     }
   }
   if (!codes.some((c) => c.startsWith('2'))) responses['200'] = { description: STATUS_TEXT['200']! };
-  responses.default = { description: 'An error: {"error": {"code", "message", "correlationId", …}}; the message says what to do.' };
+  responses.default = {
+    description: 'An error: {"error": {"code", "message", "correlationId", …}}; the message says what to do.',
+  };
   operation.responses = responses;
   return { operation, isAsync: codes.includes('202') };
 }

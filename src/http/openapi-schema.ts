@@ -152,7 +152,11 @@ function isNullSchema(node: unknown): boolean {
 }
 
 /** Converts one JSON Schema node (and its children) to an OpenAPI 2.0 schema object. */
-export function convertNode(input: SwaggerSchema, registry: DefinitionRegistry, where: string): SwaggerSchema {
+export function convertNode(
+  input: SwaggerSchema,
+  registry: DefinitionRegistry,
+  where: string,
+): SwaggerSchema {
   let node: SwaggerSchema = { ...input };
   let nullable = node.nullable === true || node['x-nullable'] === true;
   delete node.nullable;
@@ -171,7 +175,10 @@ export function convertNode(input: SwaggerSchema, registry: DefinitionRegistry, 
     if (types.length === 1) node.type = types[0];
     else {
       delete node.type;
-      registry.warn(where, `a value of several types (${types.join(', ')}) has no OpenAPI 2.0 form; it is left untyped`);
+      registry.warn(
+        where,
+        `a value of several types (${types.join(', ')}) has no OpenAPI 2.0 form; it is left untyped`,
+      );
     }
   }
 
@@ -210,7 +217,11 @@ export function convertNode(input: SwaggerSchema, registry: DefinitionRegistry, 
   }
   if (node.additionalProperties === false) delete node.additionalProperties;
   else if (node.additionalProperties && typeof node.additionalProperties === 'object') {
-    node.additionalProperties = convertNode(node.additionalProperties as SwaggerSchema, registry, `${where}{}`);
+    node.additionalProperties = convertNode(
+      node.additionalProperties as SwaggerSchema,
+      registry,
+      `${where}{}`,
+    );
   }
   if (node.patternProperties && node.additionalProperties === undefined) node.additionalProperties = {};
 
@@ -230,12 +241,14 @@ export function convertNode(input: SwaggerSchema, registry: DefinitionRegistry, 
   for (const [key, value] of Object.entries(node)) {
     if (SCHEMA_KEYS.has(key)) out[key] = value;
     else if (key.startsWith('x-') && !key.startsWith('x-ms-')) out[key] = value;
-    else if (key.startsWith('x-ms-')) registry.warn(where, `${key} is not allowed on a schema in a connector definition; dropped`);
+    else if (key.startsWith('x-ms-'))
+      registry.warn(where, `${key} is not allowed on a schema in a connector definition; dropped`);
   }
   if (out.$ref !== undefined) {
     // Beside a $ref, only annotations mean anything.
     for (const key of Object.keys(out)) {
-      if (!['$ref', 'description', 'title', 'x-ms-summary', 'x-ms-visibility', 'x-nullable'].includes(key)) delete out[key];
+      if (!['$ref', 'description', 'title', 'x-ms-summary', 'x-ms-visibility', 'x-nullable'].includes(key))
+        delete out[key];
     }
   }
   if (nullable) out['x-nullable'] = true;
@@ -291,5 +304,7 @@ export function labelFromName(name: string): string {
     .trim()
     .split(/\s+/)
     .filter(Boolean);
-  return words.map((w) => (w.length <= 2 && w === w.toUpperCase() ? w : w[0]!.toUpperCase() + w.slice(1))).join(' ');
+  return words
+    .map((w) => (w.length <= 2 && w === w.toUpperCase() ? w : w[0]!.toUpperCase() + w.slice(1)))
+    .join(' ');
 }

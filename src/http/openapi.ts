@@ -84,7 +84,12 @@ export async function registerOpenApi(app: RelayApp): Promise<void> {
         : routeSchema;
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const registry = registryFor(swaggerObject);
-      const { operation } = buildOperation(effective, String(methods[0]).toUpperCase(), registry, `${methods[0]} ${url}`);
+      const { operation } = buildOperation(
+        effective,
+        String(methods[0]).toUpperCase(),
+        registry,
+        `${methods[0]} ${url}`,
+      );
       return {
         url,
         schema: {

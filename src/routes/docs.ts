@@ -13,7 +13,10 @@ export async function registerDocsRoutes(app: RelayApp, deps: Pick<AppDeps, 'con
   const definition = () => generateDefinition(app, { ...targetFromBaseUrl(config.publicBaseUrl), auth });
 
   app.get('/apiDefinition.swagger.json', { schema: { hide: true } }, async (_request, reply) => {
-    return reply.header('cache-control', 'no-cache').type('application/json; charset=utf-8').send(definition());
+    return reply
+      .header('cache-control', 'no-cache')
+      .type('application/json; charset=utf-8')
+      .send(definition());
   });
 
   await app.register(fastifySwaggerUi, {

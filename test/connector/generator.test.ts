@@ -22,49 +22,80 @@ t.test('the fixture definition passes every connector rule and needed no simplif
 });
 
 t.test('only /v1 routes are operations; the wait endpoint is an internal operation', async (t) => {
-  t.same(Object.keys(doc.paths).filter((p) => !p.startsWith('/v1/')), []);
+  t.same(
+    Object.keys(doc.paths).filter((p) => !p.startsWith('/v1/')),
+    [],
+  );
   const wait = op('WaitForInstall');
   t.equal(wait['x-ms-visibility'], 'internal');
   t.ok(doc.paths['/v1/environments/{environmentId}/operations/{operationId}/wait'].get);
   t.same(Object.keys(wait.responses).sort(), ['200', '202', 'default']);
 });
 
-t.test('path parameters are required, single-encoded and labelled; queries keep their optionality', async (t) => {
-  const env = param('InstallPackage', 'environmentId');
-  t.match(env, { in: 'path', required: true, type: 'string', format: 'uuid', 'x-ms-url-encoding': 'single', 'x-ms-summary': 'Environment' });
-  t.notOk('pattern' in env, 'zod guid regex is left out');
-  t.match(param('InstallPackage', 'failOnError'), { in: 'query', required: false, type: 'boolean', default: true });
-  t.match(param('InstallPackage', 'waitSeconds'), { type: 'integer', minimum: 0, maximum: 100 });
-  t.notOk('x-ms-url-encoding' in param('ListPackages', 'state'));
-  t.same(param('ListPackages', 'state')['x-ms-enum-values'][0], { value: 'All', displayName: 'All packages' });
-});
+t.test(
+  'path parameters are required, single-encoded and labelled; queries keep their optionality',
+  async (t) => {
+    const env = param('InstallPackage', 'environmentId');
+    t.match(env, {
+      in: 'path',
+      required: true,
+      type: 'string',
+      format: 'uuid',
+      'x-ms-url-encoding': 'single',
+      'x-ms-summary': 'Environment',
+    });
+    t.notOk('pattern' in env, 'zod guid regex is left out');
+    t.match(param('InstallPackage', 'failOnError'), {
+      in: 'query',
+      required: false,
+      type: 'boolean',
+      default: true,
+    });
+    t.match(param('InstallPackage', 'waitSeconds'), { type: 'integer', minimum: 0, maximum: 100 });
+    t.notOk('x-ms-url-encoding' in param('ListPackages', 'state'));
+    t.same(param('ListPackages', 'state')['x-ms-enum-values'][0], {
+      value: 'All',
+      displayName: 'All packages',
+    });
+  },
+);
 
-t.test('pickers: environment from ListEnvironments, package from ListPackages of that environment', async (t) => {
-  t.same(param('InstallPackage', 'environmentId')['x-ms-dynamic-values'], {
-    operationId: 'ListEnvironments',
-    'value-collection': 'value',
-    'value-path': 'id',
-    'value-title': 'displayName',
-  });
-  t.same(param('InstallPackage', 'uniqueName')['x-ms-dynamic-values'], {
-    operationId: 'ListPackages',
-    parameters: { environmentId: { parameter: 'environmentId' } },
-    'value-collection': 'value',
-    'value-path': 'uniqueName',
-    'value-title': 'displayName',
-  });
-});
+t.test(
+  'pickers: environment from ListEnvironments, package from ListPackages of that environment',
+  async (t) => {
+    t.same(param('InstallPackage', 'environmentId')['x-ms-dynamic-values'], {
+      operationId: 'ListEnvironments',
+      'value-collection': 'value',
+      'value-path': 'id',
+      'value-title': 'displayName',
+    });
+    t.same(param('InstallPackage', 'uniqueName')['x-ms-dynamic-values'], {
+      operationId: 'ListPackages',
+      parameters: { environmentId: { parameter: 'environmentId' } },
+      'value-collection': 'value',
+      'value-path': 'uniqueName',
+      'value-title': 'displayName',
+    });
+  },
+);
 
-t.test('one schema per operation, on 200, as a named definition; 202 declares Location and Retry-After', async (t) => {
-  const install = op('InstallPackage');
-  t.same(install.responses['200'].schema, { $ref: '#/definitions/FixtureInstallResult' });
-  t.same(install.responses['202'].headers.Location.type, 'string');
-  t.same(install.responses['202'].headers['Retry-After'].type, 'integer');
-  t.notOk(install.responses['202'].schema);
-  t.notOk(install.responses['422'].schema);
-  t.same(op('WaitForInstall').responses['200'].schema, install.responses['200'].schema, 'the wait endpoint answers the same final result');
-  t.same(op('ListPackages').responses['200'].schema, { $ref: '#/definitions/ListPackagesResponse' });
-});
+t.test(
+  'one schema per operation, on 200, as a named definition; 202 declares Location and Retry-After',
+  async (t) => {
+    const install = op('InstallPackage');
+    t.same(install.responses['200'].schema, { $ref: '#/definitions/FixtureInstallResult' });
+    t.same(install.responses['202'].headers.Location.type, 'string');
+    t.same(install.responses['202'].headers['Retry-After'].type, 'integer');
+    t.notOk(install.responses['202'].schema);
+    t.notOk(install.responses['422'].schema);
+    t.same(
+      op('WaitForInstall').responses['200'].schema,
+      install.responses['200'].schema,
+      'the wait endpoint answers the same final result',
+    );
+    t.same(op('ListPackages').responses['200'].schema, { $ref: '#/definitions/ListPackagesResponse' });
+  },
+);
 
 t.test('nullable fields become x-nullable; no anyOf, oneOf, type arrays or nullable anywhere', async (t) => {
   const result = doc.definitions.FixtureInstallResult;
@@ -72,7 +103,15 @@ t.test('nullable fields become x-nullable; no anyOf, oneOf, type arrays or nulla
   t.match(result.properties.error, { $ref: '#/definitions/FixtureInstallError', 'x-nullable': true });
   t.match(doc.definitions.FixtureEnvironment.properties.dataverseUrl, { type: 'string', 'x-nullable': true });
   const text = JSON.stringify(doc);
-  for (const word of ['"anyOf"', '"oneOf"', '"nullable"', '"const"', '"$schema"', '"additionalProperties":false']) t.notOk(text.includes(word), word);
+  for (const word of [
+    '"anyOf"',
+    '"oneOf"',
+    '"nullable"',
+    '"const"',
+    '"$schema"',
+    '"additionalProperties":false',
+  ])
+    t.notOk(text.includes(word), word);
   t.notOk(/"type":\[/.test(text));
 });
 
@@ -83,22 +122,47 @@ t.test('the body is one parameter with a labelled schema; literal unions become 
   const schema = deref(doc, body[0]!.schema) as Obj;
   t.same(schema.required, ['direction']);
   t.same(schema.properties.choice.enum, ['a', 'b']);
-  t.equal(schema.properties.reason['x-ms-summary'], 'Reason', 'a label is made from the name when none is given');
+  t.equal(
+    schema.properties.reason['x-ms-summary'],
+    'Reason',
+    'a label is made from the name when none is given',
+  );
   t.same(op('UpsertIsolationRule').consumes, ['application/json']);
 });
 
-t.test('served target: host, basePath and schemes come from the public base URL; auth variants', async (t) => {
-  t.same(targetFromBaseUrl('https://relay.contoso.com/admin/'), { host: 'relay.contoso.com', basePath: '/admin', schemes: ['https'] });
-  t.same(targetFromBaseUrl('http://127.0.0.1:3000'), { host: '127.0.0.1:3000', basePath: '/', schemes: ['http'] });
-  const keyed = generateDefinition(app, { host: 'h.example.com', auth: 'apikey' }) as Obj;
-  t.same(keyed.securityDefinitions, { api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An Admin Relay API key.' } });
-  t.same(keyed.security, [{ api_key: [] }]);
-  t.same(doc.security, [{ oauth2_auth: [] }]);
-  t.match(doc.securityDefinitions.oauth2_auth, { type: 'oauth2', flow: 'accessCode', authorizationUrl: 'https://login.microsoftonline.com/common/oauth2/authorize' });
-  const open = generateDefinition(app, { host: 'h.example.com', auth: 'none' }) as Obj;
-  t.same(open.security, []);
-  t.not(keyed, generateDefinition(app, { host: 'h.example.com', auth: 'apikey' }), 'each call returns a fresh copy');
-});
+t.test(
+  'served target: host, basePath and schemes come from the public base URL; auth variants',
+  async (t) => {
+    t.same(targetFromBaseUrl('https://relay.contoso.com/admin/'), {
+      host: 'relay.contoso.com',
+      basePath: '/admin',
+      schemes: ['https'],
+    });
+    t.same(targetFromBaseUrl('http://127.0.0.1:3000'), {
+      host: '127.0.0.1:3000',
+      basePath: '/',
+      schemes: ['http'],
+    });
+    const keyed = generateDefinition(app, { host: 'h.example.com', auth: 'apikey' }) as Obj;
+    t.same(keyed.securityDefinitions, {
+      api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An Admin Relay API key.' },
+    });
+    t.same(keyed.security, [{ api_key: [] }]);
+    t.same(doc.security, [{ oauth2_auth: [] }]);
+    t.match(doc.securityDefinitions.oauth2_auth, {
+      type: 'oauth2',
+      flow: 'accessCode',
+      authorizationUrl: 'https://login.microsoftonline.com/common/oauth2/authorize',
+    });
+    const open = generateDefinition(app, { host: 'h.example.com', auth: 'none' }) as Obj;
+    t.same(open.security, []);
+    t.not(
+      keyed,
+      generateDefinition(app, { host: 'h.example.com', auth: 'apikey' }),
+      'each call returns a fresh copy',
+    );
+  },
+);
 
 t.test('schemas OpenAPI 2.0 cannot express are simplified with a warning, never emitted as is', async (t) => {
   const registry = new DefinitionRegistry();

@@ -33,7 +33,10 @@ t.test('committed connector files are what the build code writes', async (t) => 
   const props = read('connector/apiProperties.json').properties;
   t.equal(props.iconBrandColor, CONNECTOR_BRAND_COLOR);
   const token = props.connectionParameters.token;
-  t.match(token, { type: 'oauthSetting', oAuthSettings: { identityProvider: 'aad', redirectMode: 'GlobalPerConnector' } });
+  t.match(token, {
+    type: 'oauthSetting',
+    oAuthSettings: { identityProvider: 'aad', redirectMode: 'GlobalPerConnector' },
+  });
   t.ok(token.oAuthSettings.customParameters.resourceUri.value);
   t.notOk('clientSecret' in token.oAuthSettings, 'no secret committed');
   t.same(Object.keys(committedDoc.securityDefinitions), ['oauth2_auth']);
@@ -51,7 +54,13 @@ t.test('both built variants pass every rule and carry the real host', async (t) 
       clientId: '11111111-2222-3333-4444-555555555555',
       resourceUri: 'api://relay.contoso.com',
     });
-    for (const f of ['apiDefinition.swagger.json', 'apiProperties.json', 'icon.png', 'settings.json', 'readme.md']) {
+    for (const f of [
+      'apiDefinition.swagger.json',
+      'apiProperties.json',
+      'icon.png',
+      'settings.json',
+      'readme.md',
+    ]) {
       t.ok(existsSync(join(out, f)), `${auth}: ${f}`);
     }
     const findings = checkPackage(
@@ -67,14 +76,26 @@ t.test('both built variants pass every rule and carry the real host', async (t) 
     t.same(findings, [], `${auth}: no findings`);
     const doc = JSON.parse(readFileSync(join(out, 'apiDefinition.swagger.json'), 'utf8'));
     const props = JSON.parse(readFileSync(join(out, 'apiProperties.json'), 'utf8')).properties;
-    t.same(Object.keys(doc.paths), Object.keys(committedDoc.paths), `${auth}: same operations as the committed definition`);
+    t.same(
+      Object.keys(doc.paths),
+      Object.keys(committedDoc.paths),
+      `${auth}: same operations as the committed definition`,
+    );
     if (auth === 'apikey') {
-      t.same(doc.securityDefinitions, { api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An Admin Relay API key.' } });
+      t.same(doc.securityDefinitions, {
+        api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An Admin Relay API key.' },
+      });
       t.same(doc.security, [{ api_key: [] }]);
-      t.match(props.connectionParameters.api_key, { type: 'securestring', uiDefinition: { constraints: { clearText: false, required: 'true' } } });
+      t.match(props.connectionParameters.api_key, {
+        type: 'securestring',
+        uiDefinition: { constraints: { clearText: false, required: 'true' } },
+      });
       t.notOk(props.connectionParameters.token);
     } else {
-      t.equal(props.connectionParameters.token.oAuthSettings.clientId, '11111111-2222-3333-4444-555555555555');
+      t.equal(
+        props.connectionParameters.token.oAuthSettings.clientId,
+        '11111111-2222-3333-4444-555555555555',
+      );
     }
   }
 });
@@ -125,5 +146,8 @@ t.test('the checker catches each kind of mistake', async (t) => {
   t.match(propFindings, /reserved/);
   t.match(checkProperties(apiProperties('apikey'), committedDoc).join('\n'), /oauth2 and the token/);
 
-  t.match(checkIcon(readFileSync(join(root, 'connector/icon.png')), '#123456').join('\n'), /differs from iconBrandColor/);
+  t.match(
+    checkIcon(readFileSync(join(root, 'connector/icon.png')), '#123456').join('\n'),
+    /differs from iconBrandColor/,
+  );
 });

@@ -49,10 +49,12 @@ function operationForPath(method: string, path: string) {
 function checkValue(schema: Obj, value: unknown, where: string, out: string[]) {
   if (typeof value === 'string' && value.startsWith('@')) return; // an expression: checked at run time
   const s = deref(doc, schema);
-  if (Array.isArray(s.enum) && !s.enum.includes(value)) out.push(`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(s.enum)}`);
+  if (Array.isArray(s.enum) && !s.enum.includes(value))
+    out.push(`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(s.enum)}`);
   const jsType = typeof value;
   if (s.type === 'boolean' && jsType !== 'boolean') out.push(`${where}: expects a boolean`);
-  if ((s.type === 'integer' || s.type === 'number') && jsType !== 'number') out.push(`${where}: expects a number`);
+  if ((s.type === 'integer' || s.type === 'number') && jsType !== 'number')
+    out.push(`${where}: expects a number`);
   if (s.type === 'string' && jsType !== 'string') out.push(`${where}: expects a string`);
 }
 
@@ -79,7 +81,8 @@ function checkCall(
   }
   for (const p of params.filter((x) => x.required === true && x.in !== 'body')) {
     if (p.in === 'path' && given.pathFilled) continue;
-    if (!(String(p.name) in given.named) && p.default === undefined) out.push(`${where}: required parameter ${String(p.name)} is missing`);
+    if (!(String(p.name) in given.named) && p.default === undefined)
+      out.push(`${where}: required parameter ${String(p.name)} is missing`);
   }
   if (bodyParam && given.body) {
     for (const name of (bodySchema?.required ?? []) as string[]) {
@@ -113,16 +116,30 @@ for (const file of files) {
           if (key.startsWith('body/')) body[key.slice(5)] = value;
           else named[key] = value;
         }
-        checkCall(where, found.op, found.pathItem, { named, body: Object.keys(body).length ? body : undefined, pathFilled: false }, out);
+        checkCall(
+          where,
+          found.op,
+          found.pathItem,
+          { named, body: Object.keys(body).length ? body : undefined, pathFilled: false },
+          out,
+        );
       } else if (action.type === 'ApiConnection') {
         connectorActions++;
         const found = operationForPath(String(inputs.method), String(inputs.path));
         if (!found) {
-          out.push(`${where}: no operation for ${String(inputs.method).toUpperCase()} ${String(inputs.path)}`);
+          out.push(
+            `${where}: no operation for ${String(inputs.method).toUpperCase()} ${String(inputs.path)}`,
+          );
           continue;
         }
         operationOf.set(name, found.op);
-        checkCall(where, found.op, found.pathItem, { named: (inputs.queries ?? {}) as Obj, body: inputs.body as Obj | undefined, pathFilled: true }, out);
+        checkCall(
+          where,
+          found.op,
+          found.pathItem,
+          { named: (inputs.queries ?? {}) as Obj, body: inputs.body as Obj | undefined, pathFilled: true },
+          out,
+        );
       }
     }
     // Outputs read with body('Action')?['property'] must exist on the action's 200 schema.
@@ -131,27 +148,43 @@ for (const file of files) {
       const op = operationOf.get(m[1]!);
       if (!op) continue;
       const ok = deref(doc, ((op.responses as Obj)['200'] as Obj | undefined)?.schema);
-      if (!(m[2]! in ((ok.properties ?? {}) as Obj))) out.push(`${file}: ${m[1]} output has no property ${m[2]}`);
+      if (!(m[2]! in ((ok.properties ?? {}) as Obj)))
+        out.push(`${file}: ${m[1]} output has no property ${m[2]}`);
     }
     t.ok(connectorActions > 0, 'the sample uses the connector');
     t.same(out, [], 'every connector action matches the definition');
   });
 }
 
-t.test('the samples cover install-and-wait and a dry-run-then-apply rule change on both platforms', async (t) => {
-  const ids = (f: string) => readFileSync(join(samplesDir, f), 'utf8');
-  t.match(ids('power-automate-install-package.json'), /"operationId": "InstallPackage"/);
-  t.match(ids('logic-apps-install-package.json'), /\/install"/);
-  t.match(ids('power-automate-add-tenant-rule.json'), /"body\/dryRun": true/);
-  t.match(ids('logic-apps-add-tenant-rule.json'), /"dryRun": true/);
-});
+t.test(
+  'the samples cover install-and-wait and a dry-run-then-apply rule change on both platforms',
+  async (t) => {
+    const ids = (f: string) => readFileSync(join(samplesDir, f), 'utf8');
+    t.match(ids('power-automate-install-package.json'), /"operationId": "InstallPackage"/);
+    t.match(ids('logic-apps-install-package.json'), /\/install"/);
+    t.match(ids('power-automate-add-tenant-rule.json'), /"body\/dryRun": true/);
+    t.match(ids('logic-apps-add-tenant-rule.json'), /"dryRun": true/);
+  },
+);
 
 t.test('the checker refuses a wrong parameter, value or path', async (t) => {
   const out: string[] = [];
   const install = [...operations(doc)].find((o) => o.op.operationId === 'InstallPackage')!;
-  checkCall('x', install.op, install.pathItem, { named: { environmentId: 'e', nope: 1 }, pathFilled: false }, out);
+  checkCall(
+    'x',
+    install.op,
+    install.pathItem,
+    { named: { environmentId: 'e', nope: 1 }, pathFilled: false },
+    out,
+  );
   const upsert = [...operations(doc)].find((o) => o.op.operationId === 'UpsertIsolationRule')!;
-  checkCall('y', upsert.op, upsert.pathItem, { named: { tenant: 't' }, body: { direction: 'Sideways', dryRun: 'yes' }, pathFilled: false }, out);
+  checkCall(
+    'y',
+    upsert.op,
+    upsert.pathItem,
+    { named: { tenant: 't' }, body: { direction: 'Sideways', dryRun: 'yes' }, pathFilled: false },
+    out,
+  );
   const text = out.join('\n');
   t.match(text, /no parameter nope/);
   t.match(text, /required parameter uniqueName is missing/);

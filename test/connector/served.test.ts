@@ -9,7 +9,9 @@ import { loadConfig } from '../../src/config.js';
 import type { UpstreamClients } from '../../src/upstream/types.js';
 import { checkDefinition } from './helpers/connector-rules.js';
 
-const committed = JSON.parse(readFileSync(fileURLToPath(new URL('../../apiDefinition.swagger.json', import.meta.url)), 'utf8'));
+const committed = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../apiDefinition.swagger.json', import.meta.url)), 'utf8'),
+);
 
 function refusingUpstream(): UpstreamClients {
   const refuse = () => {
@@ -34,31 +36,42 @@ async function appWith(env: Record<string, string>) {
   return app;
 }
 
-t.test('served definition: public host and base path, API-key sign-in, same operations as committed', async (t) => {
-  const app = await appWith({ PUBLIC_BASE_URL: 'https://relay.contoso.com/admin', AUTH_MODE: 'apikey', DEMO_API_KEY: 'k'.repeat(32) });
-  t.teardown(() => app.close());
-  const res = await app.inject({ method: 'GET', url: '/apiDefinition.swagger.json' });
-  t.equal(res.statusCode, 200, 'no credentials needed');
-  t.match(res.headers['content-type'], /application\/json/);
-  const served = res.json();
-  t.equal(served.host, 'relay.contoso.com');
-  t.equal(served.basePath, '/admin');
-  t.same(served.schemes, ['https']);
-  t.same(served.security, [{ api_key: [] }]);
-  t.same(served.paths, committed.paths);
-  t.same(served.definitions, committed.definitions);
-  t.same(checkDefinition(served, { host: 'relay.contoso.com' }), []);
+t.test(
+  'served definition: public host and base path, API-key sign-in, same operations as committed',
+  async (t) => {
+    const app = await appWith({
+      PUBLIC_BASE_URL: 'https://relay.contoso.com/admin',
+      AUTH_MODE: 'apikey',
+      DEMO_API_KEY: 'k'.repeat(32),
+    });
+    t.teardown(() => app.close());
+    const res = await app.inject({ method: 'GET', url: '/apiDefinition.swagger.json' });
+    t.equal(res.statusCode, 200, 'no credentials needed');
+    t.match(res.headers['content-type'], /application\/json/);
+    const served = res.json();
+    t.equal(served.host, 'relay.contoso.com');
+    t.equal(served.basePath, '/admin');
+    t.same(served.schemes, ['https']);
+    t.same(served.security, [{ api_key: [] }]);
+    t.same(served.paths, committed.paths);
+    t.same(served.definitions, committed.definitions);
+    t.same(checkDefinition(served, { host: 'relay.contoso.com' }), []);
 
-  const ui = await app.inject({ method: 'GET', url: '/docs/json' });
-  t.equal(ui.statusCode, 200);
-  t.same(ui.json(), served, 'Swagger UI shows the same definition');
-  const page = await app.inject({ method: 'GET', url: '/docs/' });
-  t.equal(page.statusCode, 200);
-  t.match(page.body, /swagger-ui/i);
-});
+    const ui = await app.inject({ method: 'GET', url: '/docs/json' });
+    t.equal(ui.statusCode, 200);
+    t.same(ui.json(), served, 'Swagger UI shows the same definition');
+    const page = await app.inject({ method: 'GET', url: '/docs/' });
+    t.equal(page.statusCode, 200);
+    t.match(page.body, /swagger-ui/i);
+  },
+);
 
 t.test('Entra sign-in is what an entra relay serves; plain http on loopback keeps its scheme', async (t) => {
-  const app = await appWith({ PUBLIC_BASE_URL: 'http://127.0.0.1:3999', AUTH_MODE: 'entra', ENTRA_AUDIENCE: 'api://relay' });
+  const app = await appWith({
+    PUBLIC_BASE_URL: 'http://127.0.0.1:3999',
+    AUTH_MODE: 'entra',
+    ENTRA_AUDIENCE: 'api://relay',
+  });
   t.teardown(() => app.close());
   const served = (await app.inject({ method: 'GET', url: '/apiDefinition.swagger.json' })).json();
   t.equal(served.host, '127.0.0.1:3999');

@@ -20,7 +20,12 @@ const definition = {
         parameters: [
           { name: 'id', in: 'path', required: true, type: 'string', 'x-ms-url-encoding': 'single' },
           { name: 'mode', in: 'query', required: false, type: 'string', enum: ['fast', 'slow'] },
-          { name: 'body', in: 'body', required: true, schema: { type: 'object', properties: { note: { type: 'string' } }, required: ['note'] } },
+          {
+            name: 'body',
+            in: 'body',
+            required: true,
+            schema: { type: 'object', properties: { note: { type: 'string' } }, required: ['note'] },
+          },
         ],
         responses: { '200': { description: 'ok' } },
       },
@@ -39,7 +44,12 @@ async function serve(t: { teardown(fn: () => unknown): void }, handler: Handler)
       body += c;
     });
     req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, key: req.headers['x-api-key'] as string | undefined, body });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        key: req.headers['x-api-key'] as string | undefined,
+        body,
+      });
       handler(req, res, n++);
     });
   });
@@ -59,29 +69,45 @@ t.test('requests come from the definition: path encoding, query, body, key heade
   const { engine, seen } = await serve(t, (_req, res) => json(res, 200, { ok: true }));
   const result = await engine.run('RunThing', { id: 'a b/c', mode: 'fast', 'body/note': 'hi' });
   t.equal(result.status, 'Succeeded');
-  t.same(seen[0], { method: 'POST', url: '/v1/things/a%20b%2Fc/run?mode=fast', key: 'secret-key', body: '{"note":"hi"}' });
-  t.throws(() => engine.buildRequest('RunThing', { id: 'x', nope: 1, 'body/note': 'n' }), { name: 'DefinitionMismatch' });
-  t.throws(() => engine.buildRequest('RunThing', { id: 'x', mode: 'medium', 'body/note': 'n' }), /not one of/);
+  t.same(seen[0], {
+    method: 'POST',
+    url: '/v1/things/a%20b%2Fc/run?mode=fast',
+    key: 'secret-key',
+    body: '{"note":"hi"}',
+  });
+  t.throws(() => engine.buildRequest('RunThing', { id: 'x', nope: 1, 'body/note': 'n' }), {
+    name: 'DefinitionMismatch',
+  });
+  t.throws(
+    () => engine.buildRequest('RunThing', { id: 'x', mode: 'medium', 'body/note': 'n' }),
+    /not one of/,
+  );
   t.throws(() => engine.buildRequest('RunThing', { id: 'x', 'body/other': 1 }), /no property other/);
   t.throws(() => engine.buildRequest('RunThing', { 'body/note': 'n' }), /needs id/);
   t.throws(() => engine.buildRequest('NoSuch', {}), /no operation NoSuch/);
 });
 
-t.test('408, 429 and 5xx are retried with backoff or Retry-After; then the answer ends the action', async (t) => {
-  const { engine, seen } = await serve(t, (_req, res, n) => {
-    if (n === 0) return json(res, 503, { error: { message: 'busy' } });
-    if (n === 1) return json(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '30' });
-    if (n === 2) return json(res, 408, {});
-    json(res, 200, { done: true });
-  });
-  const result = await engine.run('RunThing', { id: 'x', 'body/note': 'n' });
-  t.equal(result.status, 'Succeeded');
-  t.equal(seen.length, 4);
-  t.equal(result.requestedDelaysMs[1], 30_000, 'Retry-After honoured');
-  const first = result.requestedDelaysMs[0]!;
-  t.ok(first >= POWER_AUTOMATE_DEFAULT_RETRY.minimumIntervalMs && first <= 1.2 * POWER_AUTOMATE_DEFAULT_RETRY.intervalMs);
-  t.ok(result.requestedDelaysMs[2]! > first, 'the interval grows');
-});
+t.test(
+  '408, 429 and 5xx are retried with backoff or Retry-After; then the answer ends the action',
+  async (t) => {
+    const { engine, seen } = await serve(t, (_req, res, n) => {
+      if (n === 0) return json(res, 503, { error: { message: 'busy' } });
+      if (n === 1) return json(res, 429, { error: { message: 'slow down' } }, { 'retry-after': '30' });
+      if (n === 2) return json(res, 408, {});
+      json(res, 200, { done: true });
+    });
+    const result = await engine.run('RunThing', { id: 'x', 'body/note': 'n' });
+    t.equal(result.status, 'Succeeded');
+    t.equal(seen.length, 4);
+    t.equal(result.requestedDelaysMs[1], 30_000, 'Retry-After honoured');
+    const first = result.requestedDelaysMs[0]!;
+    t.ok(
+      first >= POWER_AUTOMATE_DEFAULT_RETRY.minimumIntervalMs &&
+        first <= 1.2 * POWER_AUTOMATE_DEFAULT_RETRY.intervalMs,
+    );
+    t.ok(result.requestedDelaysMs[2]! > first, 'the interval grows');
+  },
+);
 
 t.test('retries stop after the policy count and the last answer fails the action', async (t) => {
   const { engine, seen } = await serve(t, (_req, res) => json(res, 500, { error: { message: 'down' } }));
@@ -91,7 +117,9 @@ t.test('retries stop after the policy count and the last answer fails the action
 });
 
 t.test('other 4xx fail the action at once', async (t) => {
-  const { engine, seen } = await serve(t, (_req, res) => json(res, 422, { error: { message: 'bad package' } }));
+  const { engine, seen } = await serve(t, (_req, res) =>
+    json(res, 422, { error: { message: 'bad package' } }),
+  );
   const result = await engine.run('RunThing', { id: 'x', 'body/note': 'n' });
   t.equal(result.status, 'Failed');
   t.equal(result.statusCode, 422);
@@ -101,30 +129,50 @@ t.test('other 4xx fail the action at once', async (t) => {
 
 t.test('202 + Location is polled after Retry-After, without credentials, until a non-202', async (t) => {
   const { engine, seen, origin } = await serve(t, (req, res, n) => {
-    if (n === 0) return json(res, 202, { status: 'Running' }, { location: `${origin}/wait/1?sig=s`, 'retry-after': '12' });
-    if (n < 3) return json(res, 202, { status: 'Running' }, { location: `${origin}/wait/1?sig=s`, 'retry-after': '7' });
+    if (n === 0)
+      return json(
+        res,
+        202,
+        { status: 'Running' },
+        { location: `${origin}/wait/1?sig=s`, 'retry-after': '12' },
+      );
+    if (n < 3)
+      return json(
+        res,
+        202,
+        { status: 'Running' },
+        { location: `${origin}/wait/1?sig=s`, 'retry-after': '7' },
+      );
     json(res, 200, { status: 'Succeeded', url: req.url });
   });
   const result = await engine.run('RunThing', { id: 'x', 'body/note': 'n' });
   t.equal(result.status, 'Succeeded');
   t.equal(result.polls, 3);
   t.same(result.requestedDelaysMs, [12_000, 7_000, 7_000]);
-  t.same(seen.slice(1).map((s) => [s.method, s.url, s.key]), [
-    ['GET', '/wait/1?sig=s', undefined],
-    ['GET', '/wait/1?sig=s', undefined],
-    ['GET', '/wait/1?sig=s', undefined],
-  ]);
+  t.same(
+    seen.slice(1).map((s) => [s.method, s.url, s.key]),
+    [
+      ['GET', '/wait/1?sig=s', undefined],
+      ['GET', '/wait/1?sig=s', undefined],
+      ['GET', '/wait/1?sig=s', undefined],
+    ],
+  );
 });
 
-t.test('the action timeout ends a long wait as TimedOut; turning the pattern off returns the 202', async (t) => {
-  const { origin } = await serve(t, (_req, res) => json(res, 202, { status: 'Running' }, { location: `${origin}/wait`, 'retry-after': '60' }));
-  const timed = new FlowEngine({ definition, origin, maxSleepMs: 1, actionTimeoutMs: 150_000 });
-  const r1 = await timed.run('RunThing', { id: 'x', 'body/note': 'n' });
-  t.equal(r1.status, 'TimedOut');
-  t.equal(r1.polls, 2);
-  const off = new FlowEngine({ definition, origin, maxSleepMs: 1, asyncPattern: false });
-  const r2 = await off.run('RunThing', { id: 'x', 'body/note': 'n' });
-  t.equal(r2.status, 'Succeeded');
-  t.equal(r2.statusCode, 202);
-  t.same(r2.body, { status: 'Running' });
-});
+t.test(
+  'the action timeout ends a long wait as TimedOut; turning the pattern off returns the 202',
+  async (t) => {
+    const { origin } = await serve(t, (_req, res) =>
+      json(res, 202, { status: 'Running' }, { location: `${origin}/wait`, 'retry-after': '60' }),
+    );
+    const timed = new FlowEngine({ definition, origin, maxSleepMs: 1, actionTimeoutMs: 150_000 });
+    const r1 = await timed.run('RunThing', { id: 'x', 'body/note': 'n' });
+    t.equal(r1.status, 'TimedOut');
+    t.equal(r1.polls, 2);
+    const off = new FlowEngine({ definition, origin, maxSleepMs: 1, asyncPattern: false });
+    const r2 = await off.run('RunThing', { id: 'x', 'body/note': 'n' });
+    t.equal(r2.status, 'Succeeded');
+    t.equal(r2.statusCode, 202);
+    t.same(r2.body, { status: 'Running' });
+  },
+);

@@ -80,7 +80,9 @@ export type ActionParameters = Record<string, unknown>;
 const RETRYABLE = (status: number) => status === 408 || status === 429 || status >= 500;
 
 export class FlowEngine {
-  private readonly options: Required<Omit<FlowEngineOptions, 'connection' | 'maxSleepMs' | 'actionTimeoutMs'>> &
+  private readonly options: Required<
+    Omit<FlowEngineOptions, 'connection' | 'maxSleepMs' | 'actionTimeoutMs'>
+  > &
     FlowEngineOptions;
 
   constructor(options: FlowEngineOptions) {
@@ -108,7 +110,10 @@ export class FlowEngine {
    * Builds the HTTP request the engine sends for an action. `parameters` are named like the
    * designer's code view: path/query parameter names, and `body` or `body/<property>` for the body.
    */
-  buildRequest(operationId: string, parameters: ActionParameters): { method: string; url: string; body?: string } {
+  buildRequest(
+    operationId: string,
+    parameters: ActionParameters,
+  ): { method: string; url: string; body?: string } {
     const { path, method, op } = this.operation(operationId);
     const declared = (op.parameters ?? []) as Obj[];
     const known = new Set(declared.map((p) => String(p.name)));
@@ -133,17 +138,24 @@ export class FlowEngine {
         continue;
       }
       if (Array.isArray(p.enum) && !p.enum.includes(value)) {
-        throw new DefinitionMismatch(`${operationId} ${name}: ${JSON.stringify(value)} is not one of ${JSON.stringify(p.enum)}`);
+        throw new DefinitionMismatch(
+          `${operationId} ${name}: ${JSON.stringify(value)} is not one of ${JSON.stringify(p.enum)}`,
+        );
       }
       if (p.in === 'path') {
         const encoded =
-          p['x-ms-url-encoding'] === 'double' ? encodeURIComponent(encodeURIComponent(String(value))) : encodeURIComponent(String(value));
+          p['x-ms-url-encoding'] === 'double'
+            ? encodeURIComponent(encodeURIComponent(String(value)))
+            : encodeURIComponent(String(value));
         resolvedPath = resolvedPath.replace(`{${name}}`, encoded);
       } else if (p.in === 'query') query.set(name, String(value));
-      else if (p.in === 'header') throw new DefinitionMismatch(`${operationId}: header parameters are not emulated`);
+      else if (p.in === 'header')
+        throw new DefinitionMismatch(`${operationId}: header parameters are not emulated`);
     }
-    if (body && !declared.some((p) => p.in === 'body')) throw new DefinitionMismatch(`${operationId} takes no body`);
-    if (/\{[^}]+\}/.test(resolvedPath)) throw new DefinitionMismatch(`${operationId}: ${resolvedPath} still has a template variable`);
+    if (body && !declared.some((p) => p.in === 'body'))
+      throw new DefinitionMismatch(`${operationId} takes no body`);
+    if (/\{[^}]+\}/.test(resolvedPath))
+      throw new DefinitionMismatch(`${operationId}: ${resolvedPath} still has a template variable`);
     const basePath = String(this.options.definition.basePath ?? '/').replace(/\/$/, '');
     const qs = query.toString();
     return {
@@ -192,7 +204,13 @@ export class FlowEngine {
       polls++;
     }
     const ok = response.statusCode >= 200 && response.statusCode < 300;
-    return { ...response, status: ok ? 'Succeeded' : 'Failed', requests: log, requestedDelaysMs: delays, polls };
+    return {
+      ...response,
+      status: ok ? 'Succeeded' : 'Failed',
+      requests: log,
+      requestedDelaysMs: delays,
+      polls,
+    };
   }
 
   /** One request with the retry policy: 408/429/5xx and connection errors are retried. */
@@ -216,7 +234,8 @@ export class FlowEngine {
         const res = await request(url, { method: method as 'GET', headers, body });
         const text = await res.body.text();
         const flat: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : String(v);
+        for (const [k, v] of Object.entries(res.headers))
+          if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : String(v);
         let parsed: unknown = text;
         if ((flat['content-type'] ?? '').includes('json') && text) parsed = JSON.parse(text);
         result = { statusCode: res.statusCode, headers: flat, body: parsed };

@@ -11,7 +11,9 @@ const WOODGROVE = 'b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e';
 
 const stack: Stack = await startStack();
 t.teardown(() => stack.close());
-const definition = (await stack.request('GET', '/apiDefinition.swagger.json', { headers: { 'x-api-key': '' } })).body;
+const definition = (
+  await stack.request('GET', '/apiDefinition.swagger.json', { headers: { 'x-api-key': '' } })
+).body;
 const engine = new FlowEngine({
   definition,
   origin: `${definition.schemes[0]}://${definition.host}`,
@@ -55,7 +57,11 @@ t.test('add a rule, then remove it; the other rules stay', async (t) => {
   t.match(added.body, { applied: true, changed: true, verified: true });
   const withRule = await rulesNow();
   t.match(ruleFor(withRule, WOODGROVE), { direction: 'Inbound' });
-  t.same(withRule.filter((r) => r.tenantId !== WOODGROVE), others, 'nothing else moved');
+  t.same(
+    withRule.filter((r) => r.tenantId !== WOODGROVE),
+    others,
+    'nothing else moved',
+  );
 
   const removed = await engine.run('RemoveIsolationRule', { tenant: WOODGROVE, reason: 'e2e remove' });
   t.equal(removed.status, 'Succeeded', JSON.stringify(removed.body));
@@ -93,7 +99,10 @@ t.test('replace the policy: refused without confirmRemovals, applied with it', a
   });
   t.equal(dry.status, 'Succeeded', JSON.stringify(dry.body));
   t.match(dry.body, { applied: false, dryRun: true });
-  t.same(dry.body.diff.removed.map((r: Rule) => r.tenantId), [NORTHWIND]);
+  t.same(
+    dry.body.diff.removed.map((r: Rule) => r.tenantId),
+    [NORTHWIND],
+  );
   t.same(await rulesNow(), before, 'a dry run writes nothing');
 
   const applied = await engine.run('ReplaceIsolationPolicy', {

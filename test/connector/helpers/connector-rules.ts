@@ -4,13 +4,32 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { validateDefinitionSchema, validatePropertiesSchema, validateSettingsSchema } from './connector-schemas.js';
+import {
+  validateDefinitionSchema,
+  validatePropertiesSchema,
+  validateSettingsSchema,
+} from './connector-schemas.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
-const FORMATS = new Set(['int32', 'int64', 'float', 'double', 'byte', 'binary', 'date', 'date-time', 'password', 'date-no-tz', 'email', 'html', 'uri', 'uuid']);
+const FORMATS = new Set([
+  'int32',
+  'int64',
+  'float',
+  'double',
+  'byte',
+  'binary',
+  'date',
+  'date-time',
+  'password',
+  'date-no-tz',
+  'email',
+  'html',
+  'uri',
+  'uuid',
+]);
 const CATEGORIES = new Set([
   'AI',
   'Business Management',
@@ -38,7 +57,8 @@ const MAX_SCHEMAS_PER_BODY = 512;
 
 export function* operations(doc: Obj): Generator<{ path: string; method: string; op: Obj; pathItem: Obj }> {
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Obj>)) {
-    for (const [method, op] of Object.entries(item)) if (METHODS.includes(method) && isObj(op)) yield { path, method, op, pathItem: item };
+    for (const [method, op] of Object.entries(item))
+      if (METHODS.includes(method) && isObj(op)) yield { path, method, op, pathItem: item };
   }
 }
 
@@ -79,15 +99,16 @@ function walkSchemas(node: unknown, where: string, visit: (schema: Obj, where: s
   if (!isObj(node) || depth > 64) return;
   visit(node, where);
   if (isObj(node.properties)) {
-    for (const [name, child] of Object.entries(node.properties)) walkSchemas(child, `${where}.${name}`, visit, depth + 1);
+    for (const [name, child] of Object.entries(node.properties))
+      walkSchemas(child, `${where}.${name}`, visit, depth + 1);
   }
   if (Array.isArray(node.items)) {
     node.items.forEach((c, i) => {
       walkSchemas(c, `${where}[${i}]`, visit, depth + 1);
     });
-  }
-  else if (isObj(node.items)) walkSchemas(node.items, `${where}[]`, visit, depth + 1);
-  if (isObj(node.additionalProperties)) walkSchemas(node.additionalProperties, `${where}{}`, visit, depth + 1);
+  } else if (isObj(node.items)) walkSchemas(node.items, `${where}[]`, visit, depth + 1);
+  if (isObj(node.additionalProperties))
+    walkSchemas(node.additionalProperties, `${where}{}`, visit, depth + 1);
   if (Array.isArray(node.allOf)) {
     node.allOf.forEach((c, i) => {
       walkSchemas(c, `${where}.allOf[${i}]`, visit, depth + 1);
@@ -120,30 +141,39 @@ function countSchemas(doc: Obj, schema: unknown, stack: string[] = []): { count:
 
 function schemaRules(doc: Obj, schema: Obj, where: string, out: string[]) {
   for (const k of ['anyOf', 'oneOf', 'nullable', 'const', 'not']) {
-    if (k in schema && typeof schema[k] !== 'string') out.push(`${where}: uses ${k}, which OpenAPI 2.0 does not have`);
+    if (k in schema && typeof schema[k] !== 'string')
+      out.push(`${where}: uses ${k}, which OpenAPI 2.0 does not have`);
   }
   if (Array.isArray(schema.type)) out.push(`${where}: has a type array; use one type and x-nullable`);
-  if (typeof schema.format === 'string' && !FORMATS.has(schema.format)) out.push(`${where}: format ${schema.format} is not accepted`);
+  if (typeof schema.format === 'string' && !FORMATS.has(schema.format))
+    out.push(`${where}: format ${schema.format} is not accepted`);
   if (Array.isArray(schema.required)) {
     if (schema.required.length === 0) out.push(`${where}: an empty required array`);
     if (schema.type !== 'object') out.push(`${where}: required on a schema that is not type object`);
   }
   if (typeof schema.$ref === 'string') {
-    if (!/^#\/(definitions|parameters|responses)\//.test(schema.$ref)) out.push(`${where}: $ref ${schema.$ref} must point into #/definitions, #/parameters or #/responses`);
+    if (!/^#\/(definitions|parameters|responses)\//.test(schema.$ref))
+      out.push(`${where}: $ref ${schema.$ref} must point into #/definitions, #/parameters or #/responses`);
     else if (!resolveRef(doc, schema.$ref)) out.push(`${where}: $ref ${schema.$ref} does not resolve`);
   }
   enumValueRules(schema, where, out);
-  if (schema['x-ms-visibility'] !== undefined && !['important', 'advanced', 'internal'].includes(schema['x-ms-visibility'] as string)) {
+  if (
+    schema['x-ms-visibility'] !== undefined &&
+    !['important', 'advanced', 'internal'].includes(schema['x-ms-visibility'] as string)
+  ) {
     out.push(`${where}: x-ms-visibility must be important, advanced or internal`);
   }
   // Labels: every property a maker sees (not internal) needs a label and a tooltip.
   if (isObj(schema.properties)) {
     for (const [name, raw] of Object.entries(schema.properties)) {
       if (!isObj(raw) || raw['x-ms-visibility'] === 'internal') continue;
-      if (typeof raw['x-ms-summary'] !== 'string' && typeof raw.title !== 'string') out.push(`${where}.${name}: no x-ms-summary or title`);
-      else if (typeof raw['x-ms-summary'] === 'string' && raw['x-ms-summary'].length > 80) out.push(`${where}.${name}: x-ms-summary longer than 80 characters`);
+      if (typeof raw['x-ms-summary'] !== 'string' && typeof raw.title !== 'string')
+        out.push(`${where}.${name}: no x-ms-summary or title`);
+      else if (typeof raw['x-ms-summary'] === 'string' && raw['x-ms-summary'].length > 80)
+        out.push(`${where}.${name}: x-ms-summary longer than 80 characters`);
       const target = deref(doc, raw);
-      if (typeof raw.description !== 'string' && typeof target.description !== 'string') out.push(`${where}.${name}: no description`);
+      if (typeof raw.description !== 'string' && typeof target.description !== 'string')
+        out.push(`${where}.${name}: no description`);
     }
   }
 }
@@ -157,9 +187,13 @@ function enumValueRules(node: Obj, where: string, out: string[]) {
   }
   const values = labels.map((l) => (isObj(l) ? l.value : undefined));
   const allowed = Array.isArray(node.enum) ? node.enum : [];
-  for (const v of values) if (!allowed.includes(v)) out.push(`${where}: x-ms-enum-values value ${JSON.stringify(v)} is not in enum`);
+  for (const v of values)
+    if (!allowed.includes(v))
+      out.push(`${where}: x-ms-enum-values value ${JSON.stringify(v)} is not in enum`);
   if (new Set(values).size !== values.length) out.push(`${where}: x-ms-enum-values has duplicates`);
-  for (const l of labels) if (!isObj(l) || typeof l.displayName !== 'string' || !l.displayName) out.push(`${where}: x-ms-enum-values entry without displayName`);
+  for (const l of labels)
+    if (!isObj(l) || typeof l.displayName !== 'string' || !l.displayName)
+      out.push(`${where}: x-ms-enum-values entry without displayName`);
 }
 
 /** Follows a dotted path ("value", "data/items") in a schema, through refs. */
@@ -174,7 +208,14 @@ function schemaAt(doc: Obj, schema: Obj, path: string | undefined): Obj | undefi
   return node;
 }
 
-function dynamicValuesRules(doc: Obj, dv: unknown, callerParams: Obj[], where: string, out: string[], kind: string) {
+function dynamicValuesRules(
+  doc: Obj,
+  dv: unknown,
+  callerParams: Obj[],
+  where: string,
+  out: string[],
+  kind: string,
+) {
   if (!isObj(dv)) return;
   const opId = dv.operationId;
   const target = [...operations(doc)].find((o) => o.op.operationId === opId);
@@ -183,28 +224,39 @@ function dynamicValuesRules(doc: Obj, dv: unknown, callerParams: Obj[], where: s
     return;
   }
   const ok = deref(doc, ((target.op.responses as Obj)?.['200'] as Obj | undefined)?.schema);
-  const collectionPath = (kind === 'x-ms-dynamic-list' ? dv.itemsPath : dv['value-collection']) as string | undefined;
+  const collectionPath = (kind === 'x-ms-dynamic-list' ? dv.itemsPath : dv['value-collection']) as
+    | string
+    | undefined;
   const collection = schemaAt(doc, ok, collectionPath);
   if (collection?.type !== 'array') {
     out.push(`${where}: ${kind} collection ${collectionPath ?? '(root)'} of ${String(opId)} is not an array`);
     return;
   }
   const item = deref(doc, collection.items);
-  const valuePath = (kind === 'x-ms-dynamic-list' ? dv.itemValuePath : dv['value-path']) as string | undefined;
-  const titlePath = (kind === 'x-ms-dynamic-list' ? dv.itemTitlePath : dv['value-title']) as string | undefined;
+  const valuePath = (kind === 'x-ms-dynamic-list' ? dv.itemValuePath : dv['value-path']) as
+    | string
+    | undefined;
+  const titlePath = (kind === 'x-ms-dynamic-list' ? dv.itemTitlePath : dv['value-title']) as
+    | string
+    | undefined;
   for (const [label, p] of [
     ['value path', valuePath],
     ['title path', titlePath],
   ] as const) {
-    if (typeof p !== 'string' || !schemaAt(doc, item, p)) out.push(`${where}: ${kind} ${label} ${String(p)} is not a property of the ${String(opId)} items`);
+    if (typeof p !== 'string' || !schemaAt(doc, item, p))
+      out.push(`${where}: ${kind} ${label} ${String(p)} is not a property of the ${String(opId)} items`);
   }
   const targetParams = parametersOf(doc, target.op, target.pathItem);
   for (const required of targetParams.filter((p) => p.required === true && p.in !== 'body')) {
     const given = isObj(dv.parameters) ? dv.parameters[required.name as string] : undefined;
-    if (given === undefined) out.push(`${where}: ${kind} does not pass required parameter ${String(required.name)} of ${String(opId)}`);
+    if (given === undefined)
+      out.push(
+        `${where}: ${kind} does not pass required parameter ${String(required.name)} of ${String(opId)}`,
+      );
   }
   for (const [name, value] of Object.entries(isObj(dv.parameters) ? dv.parameters : {})) {
-    if (!targetParams.some((p) => p.name === name)) out.push(`${where}: ${kind} passes ${name}, which ${String(opId)} does not take`);
+    if (!targetParams.some((p) => p.name === name))
+      out.push(`${where}: ${kind} passes ${name}, which ${String(opId)} does not take`);
     const ref = isObj(value) ? (value.parameter ?? value.parameterReference) : undefined;
     if (typeof ref === 'string' && !callerParams.some((p) => p.name === ref.split('/')[0])) {
       out.push(`${where}: ${kind} refers to parameter ${ref}, which this operation does not have`);
@@ -222,40 +274,54 @@ export interface DefinitionCheckOptions {
 /** Every §7 rule on the OpenAPI 2.0 definition, including validation against the vendored schema. */
 export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}): string[] {
   const out: string[] = [...validateDefinitionSchema(doc)];
-  if (options.sizeBytes !== undefined && options.sizeBytes >= 1_048_576) out.push(`definition is ${options.sizeBytes} bytes; must be under 1 MiB`);
+  if (options.sizeBytes !== undefined && options.sizeBytes >= 1_048_576)
+    out.push(`definition is ${options.sizeBytes} bytes; must be under 1 MiB`);
 
   // Root
   if (doc.swagger !== '2.0') out.push('swagger must be "2.0"');
   const info = (doc.info ?? {}) as Obj;
   const title = info.title;
-  if (typeof title !== 'string' || title.length === 0 || title.length > 30) out.push('info.title must be 1 to 30 characters');
+  if (typeof title !== 'string' || title.length === 0 || title.length > 30)
+    out.push('info.title must be 1 to 30 characters');
   else {
     if (!/[A-Za-z0-9)]$/.test(title)) out.push('info.title must end with a letter, digit or )');
-    if (/\b(API|Connector|Power (Apps|Automate|BI|Platform)|Copilot)\b/i.test(title)) out.push('info.title must not name API, Connector or a product');
+    if (/\b(API|Connector|Power (Apps|Automate|BI|Platform)|Copilot)\b/i.test(title))
+      out.push('info.title must not name API, Connector or a product');
   }
   const description = info.description;
-  if (typeof description !== 'string' || description.length < 30 || description.length > 500) out.push('info.description must be 30 to 500 characters');
+  if (typeof description !== 'string' || description.length < 30 || description.length > 500)
+    out.push('info.description must be 30 to 500 characters');
   if (typeof info.version !== 'string' || !info.version) out.push('info.version is missing');
   const contact = (info.contact ?? {}) as Obj;
   if (typeof contact.name !== 'string' || !contact.name) out.push('info.contact.name is missing');
   if (!isAbsoluteUrl(contact.url)) out.push('info.contact.url must be an absolute URL');
-  if (typeof contact.email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(contact.email)) out.push('info.contact.email must be an email address');
-  if (typeof doc.host !== 'string' || !/^[^{}/ :\\]+(?::\d+)?$/.test(doc.host)) out.push(`host ${String(doc.host)} must be a bare host name without scheme or path`);
-  if (options.host !== undefined && doc.host !== options.host) out.push(`host is ${String(doc.host)}, expected ${options.host}`);
-  if (typeof doc.basePath !== 'string' || !doc.basePath.startsWith('/')) out.push('basePath must start with /');
-  if (!Array.isArray(doc.schemes) || doc.schemes.length !== 1 || doc.schemes[0] !== 'https') out.push('schemes must be ["https"]');
+  if (typeof contact.email !== 'string' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(contact.email))
+    out.push('info.contact.email must be an email address');
+  if (typeof doc.host !== 'string' || !/^[^{}/ :\\]+(?::\d+)?$/.test(doc.host))
+    out.push(`host ${String(doc.host)} must be a bare host name without scheme or path`);
+  if (options.host !== undefined && doc.host !== options.host)
+    out.push(`host is ${String(doc.host)}, expected ${options.host}`);
+  if (typeof doc.basePath !== 'string' || !doc.basePath.startsWith('/'))
+    out.push('basePath must start with /');
+  if (!Array.isArray(doc.schemes) || doc.schemes.length !== 1 || doc.schemes[0] !== 'https')
+    out.push('schemes must be ["https"]');
   for (const k of ['consumes', 'produces']) {
-    if (!Array.isArray(doc[k]) || !(doc[k] as unknown[]).includes('application/json')) out.push(`${k} must include application/json`);
+    if (!Array.isArray(doc[k]) || !(doc[k] as unknown[]).includes('application/json'))
+      out.push(`${k} must include application/json`);
   }
   const meta = Array.isArray(doc['x-ms-connector-metadata']) ? (doc['x-ms-connector-metadata'] as Obj[]) : [];
   const metaValue = (name: string) => meta.find((m) => m.propertyName === name)?.propertyValue;
-  if (!isAbsoluteUrl(metaValue('Website'))) out.push('x-ms-connector-metadata needs Website as an absolute URL');
-  if (!isAbsoluteUrl(metaValue('Privacy policy'))) out.push('x-ms-connector-metadata needs Privacy policy as an absolute URL');
-  const categories = typeof metaValue('Categories') === 'string' ? (metaValue('Categories') as string).split(';') : [];
+  if (!isAbsoluteUrl(metaValue('Website')))
+    out.push('x-ms-connector-metadata needs Website as an absolute URL');
+  if (!isAbsoluteUrl(metaValue('Privacy policy')))
+    out.push('x-ms-connector-metadata needs Privacy policy as an absolute URL');
+  const categories =
+    typeof metaValue('Categories') === 'string' ? (metaValue('Categories') as string).split(';') : [];
   if (categories.length === 0 || categories.length > 2 || !categories.every((c) => CATEGORIES.has(c))) {
     out.push('x-ms-connector-metadata Categories must list 1 or 2 allowed categories');
   }
-  if (JSON.stringify(doc).includes('"x-ms-long-running-operation"')) out.push('x-ms-long-running-operation is not accepted by the platform');
+  if (JSON.stringify(doc).includes('"x-ms-long-running-operation"'))
+    out.push('x-ms-long-running-operation is not accepted by the platform');
 
   // Operations
   const seenIds = new Set<string>();
@@ -265,14 +331,16 @@ export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}):
     if (/[?#*]/.test(path)) out.push(`path ${path} contains ? # or *`);
     if (!path.startsWith('/')) out.push(`path ${path} must start with /`);
     const key = path.toLowerCase().replace(/\{[^}]+\}/g, '{}');
-    if (normalised.has(key)) out.push(`paths ${path} and ${normalised.get(key)} differ only by case or variable names`);
+    if (normalised.has(key))
+      out.push(`paths ${path} and ${normalised.get(key)} differ only by case or variable names`);
     normalised.set(key, path);
   }
   for (const { path, method, op, pathItem } of operations(doc)) {
     count++;
     const where = `${method.toUpperCase()} ${path}`;
     const id = op.operationId;
-    if (typeof id !== 'string' || !/^[A-Z][A-Za-z0-9]*$/.test(id)) out.push(`${where}: operationId must be PascalCase letters and digits`);
+    if (typeof id !== 'string' || !/^[A-Z][A-Za-z0-9]*$/.test(id))
+      out.push(`${where}: operationId must be PascalCase letters and digits`);
     else if (seenIds.has(id)) out.push(`${where}: operationId ${id} is not unique`);
     else seenIds.add(id);
     const summary = op.summary;
@@ -283,9 +351,14 @@ export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}):
       if (!/[A-Za-z0-9)]$/.test(summary)) out.push(`${where}: summary must end with a letter, digit or )`);
     }
     const opDescription = op.description;
-    if (typeof opDescription !== 'string' || !/[.!?]$/.test(opDescription.trim())) out.push(`${where}: description must be a sentence ending in . ! or ?`);
-    else if (opDescription.trim() === String(summary ?? '').trim()) out.push(`${where}: description must differ from summary`);
-    if (op['x-ms-visibility'] !== undefined && !['important', 'advanced', 'internal'].includes(op['x-ms-visibility'] as string)) {
+    if (typeof opDescription !== 'string' || !/[.!?]$/.test(opDescription.trim()))
+      out.push(`${where}: description must be a sentence ending in . ! or ?`);
+    else if (opDescription.trim() === String(summary ?? '').trim())
+      out.push(`${where}: description must differ from summary`);
+    if (
+      op['x-ms-visibility'] !== undefined &&
+      !['important', 'advanced', 'internal'].includes(op['x-ms-visibility'] as string)
+    ) {
       out.push(`${where}: x-ms-visibility must be important, advanced or internal`);
     }
 
@@ -293,14 +366,21 @@ export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}):
     const codes = Object.keys(responses);
     if (!codes.some((c) => /^2\d\d$/.test(c))) out.push(`${where}: no 2xx response`);
     const withSchema = codes.filter((c) => isObj(responses[c]) && responses[c]!.schema !== undefined);
-    if (withSchema.length !== 1) out.push(`${where}: exactly one response must carry a schema (found ${withSchema.join(', ') || 'none'})`);
-    if (withSchema.some((c) => c !== '200' && c !== '201')) out.push(`${where}: only 200 or 201 may carry a schema (found ${withSchema.join(', ')})`);
+    if (withSchema.length !== 1)
+      out.push(
+        `${where}: exactly one response must carry a schema (found ${withSchema.join(', ') || 'none'})`,
+      );
+    if (withSchema.some((c) => c !== '200' && c !== '201'))
+      out.push(`${where}: only 200 or 201 may carry a schema (found ${withSchema.join(', ')})`);
     if (responses.default?.schema !== undefined) out.push(`${where}: the default response has a schema`);
-    for (const c of codes) if (typeof responses[c]?.description !== 'string' || !responses[c]!.description) out.push(`${where}: response ${c} has no description`);
+    for (const c of codes)
+      if (typeof responses[c]?.description !== 'string' || !responses[c]!.description)
+        out.push(`${where}: response ${c} has no description`);
     const schemaCode = withSchema[0];
     if (schemaCode) {
       const root = deref(doc, responses[schemaCode]!.schema);
-      if (Object.keys(root).length === 0 || (root.type === 'object' && !isObj(root.properties))) out.push(`${where}: response ${schemaCode} has an empty schema`);
+      if (Object.keys(root).length === 0 || (root.type === 'object' && !isObj(root.properties)))
+        out.push(`${where}: response ${schemaCode} has an empty schema`);
       const size = countSchemas(doc, responses[schemaCode]!.schema);
       if (size.loop) out.push(`${where}: $ref loop ${size.loop}`);
       if (size.count > MAX_SCHEMAS_PER_OPERATION) out.push(`${where}: ${size.count} schemas in the response`);
@@ -308,18 +388,25 @@ export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}):
     if (responses['202']) {
       const headers = (responses['202'].headers ?? {}) as Record<string, Obj>;
       const find = (n: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === n)?.[1];
-      if (find('location')?.type !== 'string') out.push(`${where}: 202 must declare a Location header of type string`);
-      if (find('retry-after')?.type !== 'integer') out.push(`${where}: 202 must declare a Retry-After header of type integer`);
+      if (find('location')?.type !== 'string')
+        out.push(`${where}: 202 must declare a Location header of type string`);
+      if (find('retry-after')?.type !== 'integer')
+        out.push(`${where}: 202 must declare a Retry-After header of type integer`);
     }
 
     const params = parametersOf(doc, op, pathItem);
     const bodies = params.filter((p) => p.in === 'body');
     if (bodies.length > 1) out.push(`${where}: more than one body parameter`);
-    if (bodies.length && params.some((p) => p.in === 'formData')) out.push(`${where}: body and formData together`);
+    if (bodies.length && params.some((p) => p.in === 'formData'))
+      out.push(`${where}: body and formData together`);
     if (bodies.length && method === 'get') out.push(`${where}: a GET with a body`);
     const pathVars = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
-    for (const v of pathVars) if (!params.some((p) => p.in === 'path' && p.name === v && p.required === true)) out.push(`${where}: {${v}} has no required path parameter`);
-    for (const p of params.filter((x) => x.in === 'path')) if (!pathVars.includes(p.name as string)) out.push(`${where}: path parameter ${String(p.name)} is not in the path`);
+    for (const v of pathVars)
+      if (!params.some((p) => p.in === 'path' && p.name === v && p.required === true))
+        out.push(`${where}: {${v}} has no required path parameter`);
+    for (const p of params.filter((x) => x.in === 'path'))
+      if (!pathVars.includes(p.name as string))
+        out.push(`${where}: path parameter ${String(p.name)} is not in the path`);
     for (const p of params) {
       const pw = `${where} parameter ${String(p.name)}`;
       if (p.name === 'connectionId') out.push(`${pw}: the name connectionId is reserved`);
@@ -327,23 +414,32 @@ export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}):
         if (typeof p['x-ms-summary'] !== 'string' || !p['x-ms-summary']) out.push(`${pw}: no x-ms-summary`);
         else if (p['x-ms-summary'].length > 80) out.push(`${pw}: x-ms-summary longer than 80 characters`);
         if (typeof p.description !== 'string' || !p.description) out.push(`${pw}: no description`);
-        if (typeof p.format === 'string' && !FORMATS.has(p.format)) out.push(`${pw}: format ${p.format} is not accepted`);
+        if (typeof p.format === 'string' && !FORMATS.has(p.format))
+          out.push(`${pw}: format ${p.format} is not accepted`);
         enumValueRules(p, pw, out);
       }
-      if (p.in === 'path' && p['x-ms-url-encoding'] !== 'single') out.push(`${pw}: path parameters need "x-ms-url-encoding": "single"`);
-      if (p.in !== 'path' && p['x-ms-url-encoding'] !== undefined) out.push(`${pw}: only path parameters may carry x-ms-url-encoding`);
-      if (p['x-ms-visibility'] !== undefined && !['important', 'advanced', 'internal'].includes(p['x-ms-visibility'] as string)) {
+      if (p.in === 'path' && p['x-ms-url-encoding'] !== 'single')
+        out.push(`${pw}: path parameters need "x-ms-url-encoding": "single"`);
+      if (p.in !== 'path' && p['x-ms-url-encoding'] !== undefined)
+        out.push(`${pw}: only path parameters may carry x-ms-url-encoding`);
+      if (
+        p['x-ms-visibility'] !== undefined &&
+        !['important', 'advanced', 'internal'].includes(p['x-ms-visibility'] as string)
+      ) {
         out.push(`${pw}: x-ms-visibility must be important, advanced or internal`);
       }
-      if (p['x-ms-visibility'] === 'internal' && p.required === true && p.default === undefined) out.push(`${pw}: internal and required needs a default`);
-      for (const kind of ['x-ms-dynamic-values', 'x-ms-dynamic-list']) dynamicValuesRules(doc, p[kind], params, pw, out, kind);
+      if (p['x-ms-visibility'] === 'internal' && p.required === true && p.default === undefined)
+        out.push(`${pw}: internal and required needs a default`);
+      for (const kind of ['x-ms-dynamic-values', 'x-ms-dynamic-list'])
+        dynamicValuesRules(doc, p[kind], params, pw, out, kind);
       if (p.in === 'body') {
         const size = countSchemas(doc, p.schema);
         if (size.loop) out.push(`${pw}: $ref loop ${size.loop}`);
         if (size.count > MAX_SCHEMAS_PER_BODY) out.push(`${pw}: ${size.count} schemas in the body`);
         walkSchemas(p.schema, pw, (s, w) => {
           schemaRules(doc, s, w, out);
-          for (const kind of ['x-ms-dynamic-values', 'x-ms-dynamic-list']) dynamicValuesRules(doc, s[kind], params, w, out, kind);
+          for (const kind of ['x-ms-dynamic-values', 'x-ms-dynamic-list'])
+            dynamicValuesRules(doc, s[kind], params, w, out, kind);
         });
       }
     }
@@ -359,12 +455,18 @@ export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}):
 }
 
 /** apiProperties.json rules, and their agreement with the definition's securityDefinitions. */
-export function checkProperties(props: Obj, doc: Obj | undefined, expect: { resourceUri?: string } = {}): string[] {
+export function checkProperties(
+  props: Obj,
+  doc: Obj | undefined,
+  expect: { resourceUri?: string } = {},
+): string[] {
   const out: string[] = [...validatePropertiesSchema(props)];
   const p = (props.properties ?? {}) as Obj;
   const color = p.iconBrandColor;
-  if (typeof color !== 'string' || !/^#[0-9a-fA-F]{6}$/.test(color)) out.push('iconBrandColor must be #RRGGBB');
-  else if (['#007ee5', '#ffffff'].includes(color.toLowerCase())) out.push(`iconBrandColor ${color} is reserved`);
+  if (typeof color !== 'string' || !/^#[0-9a-fA-F]{6}$/.test(color))
+    out.push('iconBrandColor must be #RRGGBB');
+  else if (['#007ee5', '#ffffff'].includes(color.toLowerCase()))
+    out.push(`iconBrandColor ${color} is reserved`);
   if ('stackOwner' in p) out.push('stackOwner breaks paconn create/update; keep it out of the deploy copy');
   const params = (p.connectionParameters ?? {}) as Record<string, Obj>;
   for (const [name, prm] of Object.entries(params)) {
@@ -373,43 +475,56 @@ export function checkProperties(props: Obj, doc: Obj | undefined, expect: { reso
       const o = (prm.oAuthSettings ?? {}) as Obj;
       const custom = (o.customParameters ?? {}) as Record<string, Obj>;
       if (o.identityProvider === 'aad') {
-        if (typeof custom.resourceUri?.value !== 'string' || !custom.resourceUri.value) out.push('aad OAuth needs customParameters.resourceUri.value');
+        if (typeof custom.resourceUri?.value !== 'string' || !custom.resourceUri.value)
+          out.push('aad OAuth needs customParameters.resourceUri.value');
         else if (expect.resourceUri !== undefined && custom.resourceUri.value !== expect.resourceUri) {
           out.push(`resourceUri is ${custom.resourceUri.value}, expected ${expect.resourceUri}`);
         }
       }
       if (o.clientSecret) out.push('a client secret is committed; pass it at deploy time');
     }
-    if (prm.type === 'securestring' && name !== 'api_key') out.push(`the API key connection parameter should be named api_key (found ${name})`);
+    if (prm.type === 'securestring' && name !== 'api_key')
+      out.push(`the API key connection parameter should be named api_key (found ${name})`);
     if (name === 'api_key') {
       if (prm.type !== 'securestring') out.push('api_key must be type securestring');
       const c = ((prm.uiDefinition as Obj | undefined)?.constraints ?? {}) as Obj;
       if (c.clearText !== false) out.push('api_key must have constraints.clearText false');
     }
     const c = ((prm.uiDefinition as Obj | undefined)?.constraints ?? {}) as Obj;
-    for (const k of ['required', 'hidden']) if (k in c && c[k] !== 'true' && c[k] !== 'false') out.push(`${name}: constraints.${k} must be the string "true" or "false"`);
+    for (const k of ['required', 'hidden'])
+      if (k in c && c[k] !== 'true' && c[k] !== 'false')
+        out.push(`${name}: constraints.${k} must be the string "true" or "false"`);
   }
   const text = JSON.stringify(props);
-  for (const m of text.matchAll(/@connectionParameters\('([^']+)'/g)) if (!(m[1]! in params)) out.push(`@connectionParameters('${m[1]}') names no connection parameter`);
+  for (const m of text.matchAll(/@connectionParameters\('([^']+)'/g))
+    if (!(m[1]! in params)) out.push(`@connectionParameters('${m[1]}') names no connection parameter`);
   if (doc) {
     const ids = new Set([...operations(doc)].map((o) => o.op.operationId));
     for (const t of (p.policyTemplateInstances ?? []) as Obj[]) {
-      const names = ((t.parameters as Obj | undefined)?.['x-ms-apimTemplate-operationName'] ?? []) as string[];
-      for (const n of names) if (!ids.has(n)) out.push(`policy ${String(t.templateId)} names unknown operation ${n}`);
+      const names = ((t.parameters as Obj | undefined)?.['x-ms-apimTemplate-operationName'] ??
+        []) as string[];
+      for (const n of names)
+        if (!ids.has(n)) out.push(`policy ${String(t.templateId)} names unknown operation ${n}`);
     }
-    for (const n of (p.scriptOperations ?? []) as string[]) if (!ids.has(n)) out.push(`scriptOperations names unknown operation ${n}`);
+    for (const n of (p.scriptOperations ?? []) as string[])
+      if (!ids.has(n)) out.push(`scriptOperations names unknown operation ${n}`);
     const defs = Object.values((doc.securityDefinitions ?? {}) as Record<string, Obj>);
     const types = new Set(defs.map((d) => d.type));
     const hasOauth = Object.entries(params).some(([n, x]) => n === 'token' && x.type === 'oauthSetting');
     const hasKey = Object.entries(params).some(([n, x]) => n === 'api_key' && x.type === 'securestring');
-    if (types.has('oauth2') !== hasOauth) out.push('swagger oauth2 and the token oauthSetting parameter must come together');
-    if (types.has('apiKey') !== hasKey) out.push('swagger apiKey and the api_key securestring parameter must come together');
-    if (defs.length === 0 && Object.keys(params).length > 0) out.push('connection parameters exist but the swagger declares no securityDefinitions');
+    if (types.has('oauth2') !== hasOauth)
+      out.push('swagger oauth2 and the token oauthSetting parameter must come together');
+    if (types.has('apiKey') !== hasKey)
+      out.push('swagger apiKey and the api_key securestring parameter must come together');
+    if (defs.length === 0 && Object.keys(params).length > 0)
+      out.push('connection parameters exist but the swagger declares no securityDefinitions');
     const security = (doc.security ?? []) as Obj[];
     for (const req of security) {
       for (const [name, scopes] of Object.entries(req)) {
-        if (!(name in ((doc.securityDefinitions ?? {}) as Obj))) out.push(`security names unknown scheme ${name}`);
-        if (!Array.isArray(scopes) || scopes.length !== 0) out.push(`security requirement ${name} must be an empty array`);
+        if (!(name in ((doc.securityDefinitions ?? {}) as Obj)))
+          out.push(`security names unknown scheme ${name}`);
+        if (!Array.isArray(scopes) || scopes.length !== 0)
+          out.push(`security requirement ${name} must be an empty array`);
       }
     }
   }
@@ -419,7 +534,8 @@ export function checkProperties(props: Obj, doc: Obj | undefined, expect: { reso
 export function checkSettings(settings: Obj, dir: string): string[] {
   const out = [...validateSettingsSchema(settings)];
   for (const k of ['apiDefinition', 'apiProperties', 'icon', 'script']) {
-    if (typeof settings[k] === 'string' && !existsSync(join(dir, settings[k] as string))) out.push(`settings.${k} points at ${String(settings[k])}, which does not exist`);
+    if (typeof settings[k] === 'string' && !existsSync(join(dir, settings[k] as string)))
+      out.push(`settings.${k} points at ${String(settings[k])}, which does not exist`);
   }
   return out;
 }
@@ -448,11 +564,13 @@ export function checkIcon(buf: Buffer, brandColor: string): string[] {
   const out: string[] = [];
   try {
     const { width, height, topLeft } = readPngBasics(buf);
-    if (width < 200 || width > 260 || height < 200 || height > 260) out.push(`icon is ${width}×${height}; it should be about 230×230`);
+    if (width < 200 || width > 260 || height < 200 || height > 260)
+      out.push(`icon is ${width}×${height}; it should be about 230×230`);
     if (!topLeft) out.push('icon background could not be read (use an RGB or RGBA PNG)');
     else {
       if (['#ffffff', '#007ee5'].includes(topLeft)) out.push(`icon background ${topLeft} is reserved`);
-      if (topLeft.toLowerCase() !== brandColor.toLowerCase()) out.push(`icon background ${topLeft} differs from iconBrandColor ${brandColor}`);
+      if (topLeft.toLowerCase() !== brandColor.toLowerCase())
+        out.push(`icon background ${topLeft} differs from iconBrandColor ${brandColor}`);
     }
   } catch (err) {
     out.push(`icon: ${(err as Error).message}`);
@@ -484,10 +602,14 @@ export interface PackageFiles {
 }
 
 /** Every rule on a whole package: files, encodings, definition, properties, settings, icon. */
-export function checkPackage(files: PackageFiles, expect: { host?: string; resourceUri?: string } = {}): string[] {
+export function checkPackage(
+  files: PackageFiles,
+  expect: { host?: string; resourceUri?: string } = {},
+): string[] {
   const out: string[] = [];
   const doc = readJsonFile(files.definition, 'definition', out);
-  if (doc) out.push(...checkDefinition(doc, { host: expect.host, sizeBytes: statSync(files.definition).size }));
+  if (doc)
+    out.push(...checkDefinition(doc, { host: expect.host, sizeBytes: statSync(files.definition).size }));
   const props = readJsonFile(files.properties, 'apiProperties', out);
   if (props) out.push(...checkProperties(props, doc, { resourceUri: expect.resourceUri }));
   if (files.settings) {
@@ -495,7 +617,10 @@ export function checkPackage(files: PackageFiles, expect: { host?: string; resou
     if (settings) out.push(...checkSettings(settings, join(files.settings, '..')));
   }
   if (!existsSync(files.icon)) out.push('icon.png: missing');
-  else out.push(...checkIcon(readFileSync(files.icon), String(((props?.properties ?? {}) as Obj).iconBrandColor)));
+  else
+    out.push(
+      ...checkIcon(readFileSync(files.icon), String(((props?.properties ?? {}) as Obj).iconBrandColor)),
+    );
   if (files.readme !== undefined && !existsSync(files.readme)) out.push(`${files.readme}: missing`);
   return out;
 }

@@ -48,14 +48,22 @@ function readSchema(name: string): Record<string, unknown> {
   return JSON.parse(stripJsonComments(readFileSync(`${SCHEMA_DIR}${name}`, 'utf8')));
 }
 
-type Validate = ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; keyword: string; params?: Record<string, unknown> }> | null };
+type Validate = ((data: unknown) => boolean) & {
+  errors?: Array<{
+    instancePath: string;
+    message?: string;
+    keyword: string;
+    params?: Record<string, unknown>;
+  }> | null;
+};
 
 function findings(label: string, validate: Validate, data: unknown): string[] {
   if (validate(data)) return [];
   const errors = validate.errors ?? [];
   const useful = errors.filter((e) => !['oneOf', 'anyOf', 'not'].includes(e.keyword));
   const lines = (useful.length ? useful : errors).map(
-    (e) => `${label}: schema: ${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`,
+    (e) =>
+      `${label}: schema: ${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`,
   );
   return [...new Set(lines)];
 }
@@ -70,13 +78,17 @@ function validators() {
 
   const propertiesSchema = readSchema('paconn-apiProperties.schema.jsonc');
   delete propertiesSchema.id;
-  const inner = (propertiesSchema.properties as Record<string, { properties?: Record<string, unknown> }>).properties;
+  const inner = (propertiesSchema.properties as Record<string, { properties?: Record<string, unknown> }>)
+    .properties;
   if (inner?.properties) {
     inner.properties.scriptOperations = { type: 'array', items: { type: 'string' } };
     inner.properties.connectionParameterSets = { type: 'object' };
   }
   const patchedProperties = JSON.parse(
-    JSON.stringify(propertiesSchema).replace(/"enum":\["Global","Direct"\]/g, '"enum":["Global","Direct","GlobalPerConnector"]'),
+    JSON.stringify(propertiesSchema).replace(
+      /"enum":\["Global","Direct"\]/g,
+      '"enum":["Global","Direct","GlobalPerConnector"]',
+    ),
   );
   const ajv07 = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv07);
@@ -93,5 +105,7 @@ function validators() {
 }
 
 export const validateDefinitionSchema = (doc: unknown) => findings('swagger', validators().swagger, doc);
-export const validatePropertiesSchema = (props: unknown) => findings('apiProperties', validators().properties, props);
-export const validateSettingsSchema = (settings: unknown) => findings('settings', validators().settings, settings);
+export const validatePropertiesSchema = (props: unknown) =>
+  findings('apiProperties', validators().properties, props);
+export const validateSettingsSchema = (settings: unknown) =>
+  findings('settings', validators().settings, settings);
