@@ -22,8 +22,23 @@ export interface AuthDeps {
 
 const REALM = 'admin-relay';
 
-function isServiceEndpoint(path: string): boolean {
-  return !(path === '/v1' || path.startsWith('/v1/'));
+const V1 = /^\/v1(\/|$)/i;
+
+/** Whether the request needs credentials. Decided by the route that matched (its pattern and
+ *  config), never by the raw URL alone: the router decodes %-escapes, so "/%76%31/..." reaches a
+ *  /v1 route while the raw URL does not start with /v1. Unmatched URLs are judged decoded. */
+export function isProtectedRequest(request: FastifyRequest): boolean {
+  const routeUrl = request.routeOptions.url;
+  const cfg = request.routeOptions.config ?? {};
+  if (routeUrl !== undefined && !request.is404) {
+    return V1.test(routeUrl) || cfg.permission !== undefined || cfg.acceptsWaitToken === true;
+  }
+  const raw = request.url.split('?')[0]!;
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {}
+  return V1.test(raw) || V1.test(decoded.replace(/^\/+/, '/'));
 }
 
 // RFC 6750 / 7235 quoted-string: no quotes or backslashes inside.
@@ -153,8 +168,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
   }
 
   async function authorize(request: FastifyRequest, reply: FastifyReply) {
-    const path = request.url.split('?')[0]!;
-    if (isServiceEndpoint(path)) {
+    if (!isProtectedRequest(request)) {
       request.caller = nobody;
       return;
     }

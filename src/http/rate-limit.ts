@@ -3,8 +3,8 @@
 // tenant together. It runs after the auth hook (route-level onRequest hooks follow the app's), so
 // refused credentials never consume a caller's budget. 429 carries Retry-After and the error shape.
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyRequest } from 'fastify';
 import type { RelayApp } from '../app.js';
+import { isProtectedRequest } from './auth.js';
 import { RelayError } from './errors.js';
 
 export interface RateLimitOptions {
@@ -13,10 +13,6 @@ export interface RateLimitOptions {
   windowMs?: number;
 }
 
-const isV1 = (request: FastifyRequest) => {
-  const path = request.url.split('?')[0]!;
-  return path === '/v1' || path.startsWith('/v1/');
-};
 
 export async function registerRateLimit(app: RelayApp, opts: RateLimitOptions) {
   await app.register(rateLimit, {
@@ -25,13 +21,13 @@ export async function registerRateLimit(app: RelayApp, opts: RateLimitOptions) {
     timeWindow: opts.windowMs ?? 60_000,
     hook: 'onRequest',
     // Service endpoints (probes, metrics, docs) are never limited.
-    allowList: (request) => !isV1(request),
+    allowList: (request) => !isProtectedRequest(request),
     keyGenerator: (request) => {
       const caller = request.caller;
       if (!caller) return `ip:${request.ip}`;
       // Signed wait URLs carry no identity: give each operation's URL its own budget, so one busy
       // flow's polling cannot starve every other flow's.
-      if (caller.kind === 'waitToken') return `wait:${request.url.split('?')[0]}`;
+      if (caller.kind === 'waitToken') return `wait:${request.routeOptions.url}:${JSON.stringify(request.params)}`;
       return `${caller.kind}:${caller.id}`;
     },
     addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },

@@ -67,3 +67,12 @@ t.test('AUTH_MODE=none (simulator on loopback only) lets anyone in with every pe
   t.equal(r.statusCode, 200);
   t.equal(r.json().kind, 'anonymous');
 });
+
+t.test('encoded or oddly written /v1 paths get the same auth check', async (t) => {
+  for (const path of ['/%76%31/probe/read', '/v1/%70robe/read', '//v1/probe/read', '/V1/probe/read', '/v1/probe/read/']) {
+    const res = await call('GET', path);
+    t.equal(res.statusCode, 401, `${path} without a key`);
+  }
+  t.equal((await call('GET', '/%76%31/probe/read', READER_KEY)).statusCode, 200, 'and with a key it is the same route');
+  t.equal((await call('POST', '/%76%31/probe/write', READER_KEY)).statusCode, 403, 'with its permission check');
+});

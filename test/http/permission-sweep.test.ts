@@ -81,6 +81,9 @@ for (const op of byId.values()) {
     const none = await send(stack, op, {});
     t.equal(none.status, 401, 'no credentials');
     t.ok(none.headers['www-authenticate'], 'with a challenge');
+    // The router decodes %-escapes: an encoded /v1 must not slip past the auth check.
+    const encoded = await stack.request(op.method, concrete(op.path).replace(/^\/v1\//, '/%76%31/'), { headers: { 'x-api-key': '' } });
+    t.equal(encoded.status, 401, 'no credentials, path written as /%76%31/...');
     const wrong = await send(stack, op, { 'x-api-key': 'not-a-key-0123456789' });
     t.equal(wrong.status, 401, 'a wrong key');
 
