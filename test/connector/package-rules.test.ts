@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { buildConnector, parseHost } from '../../scripts/build-connector.js';
 import { apiProperties, CONNECTOR_BRAND_COLOR, paconnSettings } from '../../scripts/connector-files.js';
+import { drawIcon } from '../../scripts/make-connector-icon.js';
 import { checkDefinition, checkIcon, checkPackage, checkProperties } from './helpers/connector-rules.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,6 +41,28 @@ t.test('committed connector files are what the build code writes', async (t) => 
   t.ok(token.oAuthSettings.customParameters.resourceUri.value);
   t.notOk('clientSecret' in token.oAuthSettings, 'no secret committed');
   t.same(Object.keys(committedDoc.securityDefinitions), ['oauth2_auth']);
+  t.ok(
+    readFileSync(join(root, 'connector/icon.png')).equals(drawIcon(CONNECTOR_BRAND_COLOR)),
+    'icon.png is drawn in the brand colour',
+  );
+});
+
+t.test('npm run connector refuses a missing or malformed host with a message and exit code 2', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/build-connector.ts'), ...args], {
+      encoding: 'utf8',
+      cwd: root,
+    });
+  const missing = run();
+  t.equal(missing.status, 2);
+  t.match(missing.stderr, /--host is required/);
+  const bad = run('--host', 'relay.contoso.com/v1');
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /bare host/);
+  const auth = run('--host', 'relay.contoso.com', '--auth', 'basic');
+  t.equal(auth.status, 2);
+  t.match(auth.stderr, /use entra or apikey/);
 });
 
 t.test('both built variants pass every rule and carry the real host', async (t) => {
