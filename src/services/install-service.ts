@@ -117,6 +117,8 @@ export class InstallService {
     const poller = this.pollerFor(environmentId, operationId, packageUniqueName, record);
     let progress: InstallProgress;
     try {
+      // Nothing known yet: read once first, so an unknown operation is a 404 now, not after the hold.
+      if (waitMs > 0 && !poller.lastKnown && freshness === 'fresh') await poller.snapshot();
       if (waitMs > 0) progress = await poller.wait(waitMs, release);
       else if (freshness === 'known') progress = poller.withDeadline(poller.lastKnown ?? notStarted(operationId, record));
       else progress = poller.withDeadline(await poller.snapshot(QUICK_READ_MS));

@@ -73,6 +73,8 @@ t.test('GetInstallStatus is a snapshot that always answers 200', async (t) => {
   const unknown = await stack.request('GET', `/v1/environments/${ENV}/operations/11111111-2222-4333-8444-555555555555`);
   t.equal(unknown.status, 404);
   t.equal(unknown.body.error.code, 'OperationNotFound');
+  const unknownWait = await stack.request('GET', `/v1/environments/${ENV}/operations/11111111-2222-4333-8444-555555555555/wait?waitSeconds=100`);
+  t.equal(unknownWait.status, 404, 'a long poll on an unknown operation is a 404 at once, not after the hold');
   const malformed = await stack.request('GET', `/v1/environments/${ENV}/operations/not-a-guid`);
   t.equal(malformed.status, 400);
   const badEnv = await stack.request('GET', '/v1/environments/not-an-env/operations/11111111-2222-4333-8444-555555555555');

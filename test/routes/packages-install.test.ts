@@ -139,6 +139,15 @@ t.test('50 identical concurrent installs cause one upstream POST and share one r
   t.ok(statusCalls < relayPolls / 5, `upstream status calls (${statusCalls}) far fewer than engine polls (${relayPolls})`);
 });
 
+t.test('both upstream install answer styles (Operation-Location, or the operation id in a 200 body) work', async (t) => {
+  const stack = await startStack({ speed: 50 });
+  t.teardown(() => stack.close());
+  stack.sim.control.setOption('installResponse', 'body-200');
+  const res = await stack.request('POST', install('msdyn_ContosoSurveysAnchor', '?waitSeconds=30'));
+  t.equal(res.status, 200);
+  t.match(res.body, { status: 'Succeeded', operationId: /^[0-9a-f-]{36}$/ });
+});
+
 t.test('an install already under way upstream is joined, not POSTed again', async (t) => {
   const stack = await startStack({ speed: 10 });
   t.teardown(() => stack.close());
