@@ -430,6 +430,11 @@ export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}):
       }
       if (p['x-ms-visibility'] === 'internal' && p.required === true && p.default === undefined)
         out.push(`${pw}: internal and required needs a default`);
+      if (p['x-ms-visibility'] === 'internal' && p.required !== true && p.default !== undefined) {
+        out.push(
+          `${pw}: internal, optional and with a default is dropped from requests; make it required or drop the default`,
+        );
+      }
       for (const kind of ['x-ms-dynamic-values', 'x-ms-dynamic-list'])
         dynamicValuesRules(doc, p[kind], params, pw, out, kind);
       if (p.in === 'body') {
