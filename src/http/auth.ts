@@ -99,6 +99,20 @@ export function entraAudiences(config: Config): string[] {
   return [`api://${config.azureClientId}`, config.azureClientId];
 }
 
+/** The `sig` of a signed wait URL, read from the raw query exactly as the wait route reads it
+ *  (a literal `sig=` part), so "%73ig=" or a repeated sig cannot pass here and be missed there. */
+export function rawWaitSignature(url: string): string | undefined {
+  const at = url.indexOf('?');
+  if (at < 0) return undefined;
+  const parts = url
+    .slice(at + 1)
+    .split('&')
+    .filter((p) => p.startsWith('sig='));
+  if (parts.length !== 1) return undefined;
+  const value = parts[0]!.slice(4);
+  return value.length > 0 ? value : undefined;
+}
+
 export async function registerAuth(app: RelayApp, deps: AuthDeps) {
   const { config, metrics } = deps;
   const apiKeys = createApiKeyVerifier(config.apiKeys, config.demoApiKey);
@@ -173,8 +187,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       return;
     }
     const routeConfig = request.routeOptions.config ?? {};
-    const sig = (request.query as Record<string, unknown> | undefined)?.sig;
-    const waitTokenAllowed = routeConfig.acceptsWaitToken === true && typeof sig === 'string' && sig.length > 0;
+    const waitTokenAllowed = routeConfig.acceptsWaitToken === true && rawWaitSignature(request.url) !== undefined;
 
     let caller: Caller | undefined;
     try {

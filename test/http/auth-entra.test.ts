@@ -67,6 +67,9 @@ t.test('a signed wait URL is let through without credentials (the route checks s
   const withToken = await get(await entra.mintToken({ roles: ['packages.read'], appid: 'a' }), '/v1/probe/wait?sig=1.x');
   t.equal(withToken.json().kind, 'app', 'valid credentials still win');
   t.equal((await get(undefined, '/v1/probe/read?sig=123.abc')).statusCode, 401, 'only on routes that accept it');
+  for (const q of ['%73ig=1.x', 's%69g=1.x', 'sig=1.x&sig=2.y', 'sig=', 'x=1']) {
+    t.equal((await get(undefined, `/v1/probe/wait?${q}`)).statusCode, 401, `?${q} is not a signature`);
+  }
 });
 
 t.test('a /v1 route without a declared permission fails closed', async (t) => {

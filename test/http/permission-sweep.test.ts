@@ -84,6 +84,11 @@ for (const op of byId.values()) {
     // The router decodes %-escapes: an encoded /v1 must not slip past the auth check.
     const encoded = await stack.request(op.method, concrete(op.path).replace(/^\/v1\//, '/%76%31/'), { headers: { 'x-api-key': '' } });
     t.equal(encoded.status, 401, 'no credentials, path written as /%76%31/...');
+    // A signature in a form the wait route would not read must not count as one here either.
+    for (const q of ['%73ig=1.x', 'sig=1.x&sig=2.y', 'sig=']) {
+      const disguised = await stack.request(op.method, `${concrete(op.path)}?${q}`, { headers: { 'x-api-key': '' } });
+      t.equal(disguised.status, 401, `no credentials, ?${q}`);
+    }
     const wrong = await send(stack, op, { 'x-api-key': 'not-a-key-0123456789' });
     t.equal(wrong.status, 401, 'a wrong key');
 
