@@ -30,6 +30,14 @@ export const POWER_AUTOMATE_DEFAULT_RETRY: RetryPolicy = {
   maximumIntervalMs: 3_600_000,
 };
 
+/** Logic Apps' default: 4 retries, exponential, 7.5 s scale, 5 to 45 s (conventions §3). */
+export const LOGIC_APPS_DEFAULT_RETRY: RetryPolicy = {
+  count: 4,
+  intervalMs: 7_500,
+  minimumIntervalMs: 5_000,
+  maximumIntervalMs: 45_000,
+};
+
 export interface FlowEngineOptions {
   definition: Obj;
   /** Where the connector's host really is in the test (replaces scheme://host of the definition). */

@@ -3,7 +3,7 @@
 // → already installed; a failing package → the action fails with the upstream message.
 import t from 'tap';
 import { type Stack, startStack } from '../helpers/stack.js';
-import { FlowEngine } from './flow-engine.js';
+import { FlowEngine, LOGIC_APPS_DEFAULT_RETRY } from './flow-engine.js';
 
 const stack: Stack = await startStack();
 t.teardown(() => stack.close());
@@ -101,4 +101,27 @@ t.test('a wrong package name fails at once with a suggestion', async (t) => {
   t.equal(wrong.status, 'Failed');
   t.equal(wrong.statusCode, 404);
   t.match(wrong.body.error.message, /msdyn_ContosoSurveysAnchor/);
+});
+
+t.test('Logic Apps semantics (credentials on polls, its retry policy) reach the same result', async (t) => {
+  const logicApps = new FlowEngine({
+    definition,
+    origin: `${definition.schemes[0]}://${definition.host}`,
+    connection: { apiKey: stack.apiKey },
+    retry: LOGIC_APPS_DEFAULT_RETRY,
+    pollWithCredentials: true,
+    maxSleepMs: 50,
+  });
+  const envs = await logicApps.run('ListEnvironments');
+  const sales = envs.body.value.find((e: { displayName: string }) => e.displayName === 'Contoso Sales');
+  const install = await logicApps.run('InstallPackage', {
+    environmentId: sales.id,
+    uniqueName: 'msdyn_FieldInspectionsAnchor',
+  });
+  t.equal(install.status, 'Succeeded', JSON.stringify(install.body));
+  t.match(install.body, { status: 'Succeeded', alreadyInstalled: false });
+  t.ok(
+    install.requests.slice(1).every((r) => r.credentials),
+    'polls carried the connection key',
+  );
 });
