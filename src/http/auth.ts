@@ -196,8 +196,20 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       // The wait URL is valid on its own: bad or stale connection credentials must not spoil it.
       if (!waitTokenAllowed || (err instanceof RelayError && err.statusCode === 503)) throw err;
     }
-    if (!caller && waitTokenAllowed) {
-      request.caller = { kind: 'waitToken', id: 'wait-url', name: 'signed wait URL', permissions: new Set() };
+    const permission = routeConfig.permission;
+    // A signed wait URL authorizes itself: without credentials, or with credentials that lack the
+    // route's permission, it is the signature that counts (the route verifies it). A user token is
+    // still passed on, so on-behalf-of polling can act for that user.
+    if (waitTokenAllowed && (!caller || !permission || !caller.permissions.has(permission))) {
+      request.caller = {
+        kind: 'waitToken',
+        id: 'wait-url',
+        name: 'signed wait URL',
+        permissions: new Set(),
+        ...(caller?.bearerToken && { bearerToken: caller.bearerToken }),
+      };
+      request.log = request.log.child({ caller: { kind: 'waitToken' } });
+      reply.log = request.log;
       return;
     }
     if (!caller) {
@@ -214,7 +226,6 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
     reply.log = request.log;
     if (request.is404) return; // unknown /v1 path: only authenticated callers learn that it does not exist
 
-    const permission = routeConfig.permission;
     if (!permission) {
       // Fail closed: a /v1 route that forgot to declare its permission is a bug, not an open door.
       request.log.error({ route: request.routeOptions.url }, 'a /v1 route declares no permission');

@@ -66,6 +66,8 @@ t.test('a signed wait URL is let through without credentials (the route checks s
   t.equal(bad.json().kind, 'waitToken', 'bad connection credentials do not spoil a signed wait URL');
   const withToken = await get(await entra.mintToken({ roles: ['packages.read'], appid: 'a' }), '/v1/probe/wait?sig=1.x');
   t.equal(withToken.json().kind, 'app', 'valid credentials still win');
+  const lacking = await get(await entra.mintToken({ roles: ['isolation.read'], appid: 'a' }), '/v1/probe/wait?sig=1.x');
+  t.equal(lacking.json().kind, 'waitToken', 'credentials without the permission fall back to the signature');
   t.equal((await get(undefined, '/v1/probe/read?sig=123.abc')).statusCode, 401, 'only on routes that accept it');
   for (const q of ['%73ig=1.x', 's%69g=1.x', 'sig=1.x&sig=2.y', 'sig=', 'x=1']) {
     t.equal((await get(undefined, `/v1/probe/wait?${q}`)).statusCode, 401, `?${q} is not a signature`);
