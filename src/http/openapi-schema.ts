@@ -107,9 +107,16 @@ export function toSwaggerSchema(
   registry: DefinitionRegistry,
   where: string,
 ): SwaggerSchema {
-  const json = isZodSchema(source)
-    ? (z.toJSONSchema(source, { target: 'draft-4', io: direction, unrepresentable: 'any' }) as SwaggerSchema)
-    : structuredClone((source ?? {}) as SwaggerSchema);
+  let json: SwaggerSchema;
+  try {
+    json = isZodSchema(source)
+      ? (z.toJSONSchema(source, { target: 'draft-4', io: direction, unrepresentable: 'any' }) as SwaggerSchema)
+      : structuredClone((source ?? {}) as SwaggerSchema);
+  } catch (err) {
+    // One odd schema must not take the whole definition (and /docs) down; the warning names it.
+    registry.warn(where, `could not be converted (${(err as Error).message}); shown as an untyped value`);
+    return {};
+  }
   const localDefinitions = (json.definitions ?? json.$defs ?? {}) as Record<string, SwaggerSchema>;
   delete json.definitions;
   delete json.$defs;

@@ -184,6 +184,13 @@ t.test('schemas OpenAPI 2.0 cannot express are simplified with a warning, never 
   t.match(registry.warnings[0], /test\.either: a value of several types/);
 });
 
+t.test('a schema zod cannot convert becomes an untyped value with a warning, not a broken document', async (t) => {
+  const registry = new DefinitionRegistry();
+  const out = toSwaggerSchema({ _zod: { def: { type: 'nonsense' } } }, 'output', registry, 'odd');
+  t.same(out, {});
+  t.match(registry.warnings[0], /^odd: could not be converted/);
+});
+
 t.test('a named schema used for input and output keeps both shapes under distinct names', async (t) => {
   const registry = new DefinitionRegistry();
   const Named = z.object({ n: z.number().default(1) }).meta({ id: 'Named' });
