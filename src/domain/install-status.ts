@@ -1,7 +1,7 @@
 // The install state machine as the relay reports it: upstream operation statuses plus TimedOut
 // (the relay's own deadline passed; the install may still finish upstream, so it is not Failed).
 import type { OperationSnapshot, OperationStatus, RawApplicationPackage } from '../upstream/types.js';
-import { normaliseError, type PackageError } from './package-model.js';
+import { compareVersions, normaliseError, type PackageError } from './package-model.js';
 
 export type InstallStatus = OperationStatus | 'TimedOut';
 export const INSTALL_STATUSES = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled', 'TimedOut'] as const;
@@ -49,11 +49,27 @@ export function progressFromOperation(s: OperationSnapshot): InstallProgress {
  * InstallFailed is Failed; a package that went back to not installed without a failure is
  * Canceled (nothing is running any more and nothing was installed).
  */
-export function progressFromPackageState(entries: RawApplicationPackage[], operationId: string, nowIso: string): InstallProgress {
+export function progressFromPackageState(
+  entries: RawApplicationPackage[],
+  operationId: string,
+  nowIso: string,
+  /** The version being installed; an older version still installed afterwards means the update did not happen. */
+  expectedVersion?: string | null,
+): InstallProgress {
   const state = pickState(entries);
   const failed = entries.find((e) => e.state === 'InstallFailed');
   const base = { operationId, startedAt: null, lastActionAt: nowIso, statusMessage: null, error: null };
-  if (state === 'Installed') return { ...base, status: 'Succeeded', statusMessage: 'The package is installed.' };
+  if (state === 'Installed') {
+    const installed = entries.find((e) => e.state === 'Installed');
+    if (expectedVersion && compareVersions(installed?.version, expectedVersion) < 0) {
+      return {
+        ...base,
+        status: 'Canceled',
+        statusMessage: `The install ended without installing version ${expectedVersion}; version ${installed?.version ?? '(unknown)'} is still installed.`,
+      };
+    }
+    return { ...base, status: 'Succeeded', statusMessage: 'The package is installed.' };
+  }
   if (failed)
     return {
       ...base,

@@ -114,7 +114,8 @@ export class InstallService {
         { target: 'package' },
       );
     }
-    const poller = this.pollerFor(environmentId, operationId, packageUniqueName, record);
+    const packageVersion = ids.packageVersion ?? record?.packageVersion ?? null;
+    const poller = this.pollerFor(environmentId, operationId, packageUniqueName, record, packageVersion);
     let progress: InstallProgress;
     try {
       // Nothing known yet: read once first, so an unknown operation is a 404 now, not after the hold.
@@ -137,7 +138,7 @@ export class InstallService {
     const result = installResult(progress, {
       environmentId,
       packageUniqueName,
-      packageVersion: ids.packageVersion ?? record?.packageVersion ?? null,
+      packageVersion,
       startedAt: record?.startedAt ?? null,
     });
     const elapsed = this.d.clock.now() - poller.startedAtMs();
@@ -281,13 +282,19 @@ export class InstallService {
       : `${env}/operation/${operationId.toLowerCase()}`;
   }
 
-  pollerFor(environmentId: string, operationId: string, packageUniqueName: string | null, record?: InstallRecord) {
+  pollerFor(
+    environmentId: string,
+    operationId: string,
+    packageUniqueName: string | null,
+    record?: InstallRecord,
+    packageVersion: string | null = record?.packageVersion ?? null,
+  ) {
     return this.d.pollers.get(this.pollerKey(environmentId, operationId, packageUniqueName), () => ({
       operationId,
       deadlineMs: this.d.installDeadlineMs,
       knownSince: record ? Date.parse(record.startedAt) : undefined,
       policy: this.d.pollPolicy,
-      fetch: () => this.fetchProgress(environmentId, operationId, packageUniqueName),
+      fetch: () => this.fetchProgress(environmentId, operationId, packageUniqueName, packageVersion),
       onTerminal: (p) => {
         if (packageUniqueName) void this.d.registry.complete(environmentId, packageUniqueName, operationId);
         this.d.metrics?.installFinished(p.status === 'Succeeded' ? 'succeeded' : p.status === 'Canceled' ? 'canceled' : 'failed');
@@ -309,7 +316,12 @@ export class InstallService {
     }));
   }
 
-  private async fetchProgress(environmentId: string, operationId: string, packageUniqueName: string | null): Promise<InstallProgress> {
+  private async fetchProgress(
+    environmentId: string,
+    operationId: string,
+    packageUniqueName: string | null,
+    expectedVersion: string | null,
+  ): Promise<InstallProgress> {
     const ctx: CallContext = {
       correlationId: `poll-${randomUUID()}`,
       deadline: this.d.clock.now() + this.d.pollCallDeadlineMs,
@@ -319,7 +331,7 @@ export class InstallService {
     }
     const raw = await this.d.packages.raw(environmentId, ctx);
     const entries = raw.filter((e) => e.uniqueName === packageUniqueName);
-    return progressFromPackageState(entries, operationId, new Date(this.d.clock.now()).toISOString());
+    return progressFromPackageState(entries, operationId, new Date(this.d.clock.now()).toISOString(), expectedVersion);
   }
 
   private fields(r: InstallRecord, caller: string, event: string) {

@@ -52,6 +52,8 @@ t.test('package state stands in for an unknown operation', async (t) => {
   t.equal(failed.status, 'Failed');
   t.equal(failed.error?.message, 'nope');
   t.equal(progressFromPackageState([{ uniqueName: 'p', state: 'None' }], OP, now).status, 'Canceled');
+  t.equal(progressFromPackageState([{ uniqueName: 'p', state: 'Installed', version: '2.0' }], OP, now, '2.1').status, 'Canceled', 'an update that left the old version');
+  t.equal(progressFromPackageState([{ uniqueName: 'p', state: 'Installed', version: '2.1' }], OP, now, '2.1').status, 'Succeeded');
 });
 
 t.test('already installed is a success with nothing started', async (t) => {
