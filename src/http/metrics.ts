@@ -54,10 +54,14 @@ export class RelayMetrics implements UpstreamObserver {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
-  readonly activeWaits = new Gauge({
+  private activeWaitsSource: (() => number) | undefined;
+  readonly activeWaits: Gauge = new Gauge({
     name: 'relay_active_waits',
     help: 'Requests currently held in a long poll on an install operation.',
     registers: [this.registry],
+    collect: () => {
+      if (this.activeWaitsSource) this.activeWaits.set(this.activeWaitsSource());
+    },
   });
   readonly isolationChanges = new Counter({
     name: 'relay_isolation_changes_total',
@@ -90,6 +94,10 @@ export class RelayMetrics implements UpstreamObserver {
       if (!done) this.activeWaits.dec();
       done = true;
     };
+  }
+  /** Alternative to waitStarted: read the number of held requests at scrape time (e.g. pollers.waiting). */
+  countActiveWaitsWith(source: () => number) {
+    this.activeWaitsSource = source;
   }
   isolationChanged(outcome: IsolationChangeOutcome) {
     this.isolationChanges.inc({ outcome });

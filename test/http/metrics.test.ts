@@ -65,5 +65,10 @@ t.test('services and upstream clients report through app.metrics; apps do not sh
   t.equal(sample(text, 'relay_active_waits'), 1, 'the stop function counts once');
   const other = (await b.inject({ url: '/metrics' })).body;
   t.equal(sample(other, 'relay_installs_total', { outcome: 'failed' }), undefined);
-  t.ok(new RelayMetrics({ processMetrics: false }).registry, 'a standalone instance can be made for the upstream clients');
+  const standalone = new RelayMetrics({ processMetrics: false });
+  let held = 7;
+  standalone.countActiveWaitsWith(() => held);
+  t.equal(sample(await standalone.registry.metrics(), 'relay_active_waits'), 7, 'held waits read at scrape time');
+  held = 0;
+  t.equal(sample(await standalone.registry.metrics(), 'relay_active_waits'), 0);
 });
