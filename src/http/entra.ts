@@ -109,6 +109,11 @@ function fetchTrusting(caFile: string | undefined): FetchImplementation | undefi
   return viaAgent as unknown as FetchImplementation;
 }
 
+/** v1 tokens name the STS, not the authority: sts.windows.net, except in the China cloud. */
+function v1IssuerHost(authority: string): string {
+  return /chinacloudapi\.cn/i.test(authority) ? 'https://sts.chinacloudapi.cn' : 'https://sts.windows.net';
+}
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createEntraVerifier(opts: EntraVerifierOptions): EntraVerifier {
@@ -157,7 +162,7 @@ export function createEntraVerifier(opts: EntraVerifierOptions): EntraVerifier {
       if (!allowed.has(tid)) {
         throw new EntraTokenError('tenant', `Tenant ${tid} is not allowed to call this relay; add it to ENTRA_ALLOWED_TENANTS if it should be.`);
       }
-      const issuers = [`https://sts.windows.net/${tid}/`, `${authority}/${tid}/v2.0`];
+      const issuers = [`${v1IssuerHost(authority)}/${tid}/`, `${authority}/${tid}/v2.0`];
       try {
         const { payload } = await jwtVerify(token, keySetFor(tid), {
           algorithms: ALLOWED_ALGORITHMS,
