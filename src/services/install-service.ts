@@ -259,7 +259,13 @@ export class InstallService {
         { upstreamStatus: status, target: 'uniqueName' },
       );
     }
-    const uncertain = err.kind === 'timeout' || err.kind === 'network' || err.kind === 'deadline' || (status !== undefined && status >= 500);
+    // Unknown outcome: no answer, a 5xx, or an accepted install without an operation id to follow.
+    const uncertain =
+      err.kind === 'timeout' ||
+      err.kind === 'network' ||
+      err.kind === 'deadline' ||
+      (status !== undefined && status >= 500) ||
+      err.code === 'InstallOperationUnknown';
     if (!uncertain) return undefined;
     const reread = await this.d.packages.raw(environmentId, ctx).catch(() => undefined);
     const entries = reread?.filter((e) => e.uniqueName === pkg.uniqueName);

@@ -148,6 +148,21 @@ t.test('both upstream install answer styles (Operation-Location, or the operatio
   t.match(res.body, { status: 'Succeeded', operationId: /^[0-9a-f-]{36}$/ });
 });
 
+for (const kind of ['status', 'reset'] as const) {
+  t.test(`an install POST that started upstream but answered ${kind === 'status' ? '503' : 'with a reset'} is followed, not replayed`, async (t) => {
+    const stack = await startStack({ speed: 10 });
+    t.teardown(() => stack.close());
+    stack.sim.control.addFault({ route: 'ppapi.install', kind, ...(kind === 'status' ? { status: 503 } : {}), after: true, times: 1 });
+    const first = await stack.request('POST', install('msdyn_ContosoSurveysAnchor'));
+    t.equal(first.status, 202, 'the relay re-read the package state and found the install under way');
+    t.equal(stack.sim.control.calls({ route: 'ppapi.install' }).length, 1, 'one POST');
+    const run = await followLikeEngine(first);
+    t.equal(run.final.status, 200);
+    t.equal(run.final.body.status, 'Succeeded');
+    t.equal(stack.sim.control.calls({ route: 'ppapi.install' }).length, 1, 'still one POST');
+  });
+}
+
 t.test('an install already under way upstream is joined, not POSTed again', async (t) => {
   const stack = await startStack({ speed: 10 });
   t.teardown(() => stack.close());
