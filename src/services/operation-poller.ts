@@ -59,11 +59,13 @@ export class OperationPoller {
   /** Upstream status calls made by this poller (for tests, metrics and the benchmark). */
   upstreamCalls = 0;
   terminalAt: number | undefined;
+  readonly createdAt: number;
 
   constructor(private readonly o: OperationPollerOptions) {
     this.policy = o.policy ?? DEFAULT_POLL_POLICY;
     this.intervalMs = this.policy.initialMs;
-    this.knownSince = o.knownSince ?? o.clock.now();
+    this.createdAt = o.clock.now();
+    this.knownSince = o.knownSince ?? this.createdAt;
   }
 
   get waiting(): number {

@@ -50,8 +50,8 @@ export class OperationPollers {
     for (const [key, p] of this.pollers) {
       if (p.waiting > 0) continue;
       const ended = p.lastKnown && isTerminal(p.lastKnown.status);
-      const last = ended ? (p.terminalAt ?? p.lastPolledAt) : p.lastPolledAt;
-      if (now - (Number.isFinite(last) ? last : now) > (ended ? KEEP_ENDED_MS : KEEP_IDLE_MS)) this.pollers.delete(key);
+      const last = ended ? (p.terminalAt ?? p.lastPolledAt) : Math.max(p.lastPolledAt, p.createdAt);
+      if (now - last > (ended ? KEEP_ENDED_MS : KEEP_IDLE_MS)) this.pollers.delete(key);
     }
   }
 }

@@ -200,3 +200,25 @@ t.test('a quick read does not wait on a slow status call when a recent answer ex
   t.equal((await poller.snapshot(3_000)).status, 'Succeeded', 'the slow call finished in the background for the next reader');
   t.equal(calls, 2);
 });
+
+t.test('idle and long-ended pollers are dropped; held ones are kept', async (t) => {
+  const { OperationPollers } = await import('../../src/services/operation-pollers.js');
+  const clock = new ManualClock();
+  const pollers = new OperationPollers(clock);
+  const make = (finishAt: number) => () => ({ operationId: OP, fetch: scripted(clock, finishAt).fetch, deadlineMs: 3_600_000, policy });
+  pollers.get('never-polled', make(0));
+  const ended = pollers.get('ended', make(0));
+  await ended.snapshot();
+  const held = pollers.get('held', make(clock.now() + 10_000_000));
+  const answer = held.wait(3_600_000);
+  t.equal(pollers.size, 3);
+  clock.t += 20 * 60_000;
+  pollers.get('new', make(0));
+  t.notOk(pollers.peek('never-polled'), 'idle poller dropped');
+  t.notOk(pollers.peek('ended'), 'ended poller dropped after it was kept a while');
+  t.ok(pollers.peek('held'), 'a poller with waiters is kept');
+  t.equal(pollers.waiting, 1);
+  clock.t += 3_600_000;
+  await clock.advance(1_000);
+  t.equal((await answer).status, 'TimedOut');
+});
