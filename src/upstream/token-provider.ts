@@ -80,6 +80,10 @@ export function createTokenProvider(config: Config, opts: TokenProviderOptions):
       token = await credential.getToken(scope, { abortSignal: ctx.signal });
     } catch (err) {
       opts.observer?.tokenFailure({ scope, reason: perUser ? 'obo' : 'credential' });
+      // MSAL remembers a 429/5xx from the token endpoint and refuses every getToken on that
+      // credential instance for 60 s without asking Entra again; a fresh instance lets the next
+      // request get a token as soon as the endpoint is back.
+      if (!perUser) appCredential = factory();
       throw tokenError(name, scope, err);
     }
     if (!token?.token) throw tokenError(name, scope, new Error('the credential returned no token'));
