@@ -2,7 +2,7 @@
 // from the repository (minus .dockerignore) or from an earlier stage, RUN's npm and mkdir steps, the
 // final stage's ENV and CMD. Then it checks what the image promises: no dev dependencies, a
 // non-root USER, the process starts on a free port, /healthz answers, the HEALTHCHECK command
-// passes, and SIGTERM ends it cleanly in bounded time. Exit code 0 only if all of that holds.
+// passes, a /v1 call works with the demo key (and not without), and SIGTERM ends it cleanly. Exit code 0 only if all of that holds.
 // Steps it cannot replay without root or the base image (chown, apt) are printed as skipped.
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -202,7 +202,8 @@ async function start(stage: Stage) {
   const port = await freePort();
   // Only what the image would have: its ENV, plus the listening address for this machine. No AZURE_*
   // from the caller's shell, so the relay starts in its embedded simulator mode as a newcomer's would.
-  const env = { PATH: process.env.PATH ?? '', HOME: stage.dir, ...stage.env, HOST: '127.0.0.1', PORT: String(port) };
+  const demoKey = `replay-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const env = { PATH: process.env.PATH ?? '', HOME: stage.dir, ...stage.env, HOST: '127.0.0.1', PORT: String(port), DEMO_API_KEY: demoKey };
   const [bin, ...args] = stage.cmd!;
   log(`start: ${stage.cmd!.join(' ')} (HOST=127.0.0.1 PORT=${port})`);
   const child = spawn(bin!, args, { cwd: stage.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -215,6 +216,17 @@ async function start(stage: Stage) {
     log('/healthz answered 200');
     execSync(stage.healthcheck!.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' '), { cwd: stage.dir, env, stdio: 'inherit', timeout: 10_000 });
     log('the HEALTHCHECK command passed');
+    // The production install does real work, not just /healthz: an authenticated call through the
+    // embedded simulator, and a refused one without the key.
+    const base = `http://127.0.0.1:${port}`;
+    const refused = await fetch(`${base}/v1/environments`);
+    if (refused.status !== 401) fail(`GET /v1/environments without a key answered ${refused.status}, expected 401`);
+    const listed = await fetch(`${base}/v1/environments`, { headers: { 'x-api-key': demoKey } });
+    const body = (await listed.json().catch(() => undefined)) as { value?: unknown[] } | undefined;
+    if (listed.status !== 200 || !Array.isArray(body?.value) || body.value.length === 0) {
+      fail(`GET /v1/environments with the demo key answered ${listed.status} ${JSON.stringify(body)}`);
+    }
+    log(`/v1/environments: 401 without a key, 200 with ${body!.value!.length} environments with it`);
     const t0 = Date.now();
     child.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000).unref())]);
