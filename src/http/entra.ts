@@ -95,9 +95,8 @@ export function identityFromClaims(claims: JWTPayload): EntraIdentity {
   };
 }
 
-function fetchTrusting(caFile: string | undefined): FetchImplementation | undefined {
-  if (!caFile) return undefined;
-  const dispatcher = new Agent({ connect: { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] } });
+function fetchTrusting(dispatcher: Agent | undefined): FetchImplementation | undefined {
+  if (!dispatcher) return undefined;
   const viaAgent = (url: string, options: Parameters<FetchImplementation>[1]) =>
     undiciFetch(url, {
       method: options.method,
@@ -119,7 +118,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createEntraVerifier(opts: EntraVerifierOptions): EntraVerifier {
   const authority = opts.authorityHost.replace(/\/+$/, '');
   const allowed = new Set(opts.allowedTenants.map((t) => t.toLowerCase()));
-  const fetchImpl = fetchTrusting(opts.caFile);
+  const agent = opts.caFile ? new Agent({ connect: { ca: [...rootCertificates, readFileSync(opts.caFile, 'utf8')] } }) : undefined;
+  const fetchImpl = fetchTrusting(agent);
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
   // One key set per allowed tenant, created on first use. Only allowed tenants get one, so a
@@ -139,7 +139,9 @@ export function createEntraVerifier(opts: EntraVerifierOptions): EntraVerifier {
   };
 
   return {
-    async close() {},
+    async close() {
+      await agent?.close();
+    },
     async verify(token) {
       let claims: JWTPayload;
       let alg: string | undefined;
