@@ -31,7 +31,7 @@ async function withEngineRetries(
 
 export async function runMixedWorkload(t: Test, stack: Stack): Promise<void> {
   const seeded = storedRules(stack);
-  const added = Array.from({ length: 8 }, () => randomUUID());
+  const added: string[] = Array.from({ length: 8 }, () => randomUUID());
 
   const reads = [
     ...Array.from({ length: 10 }, () => boundedRequest(stack, 'GET', `/v1/environments/${ENV}/packages`)),
