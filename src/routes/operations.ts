@@ -65,14 +65,27 @@ export function answerInstall(s: InstallServices, request: FastifyRequest, reply
   return r;
 }
 
-/** Runs a progress read, counting it in relay_active_waits while it holds the request. */
-export async function counted<T>(app: RelayApp, waitMs: number, read: () => Promise<T>): Promise<T> {
-  if (waitMs <= 0 || !app.metrics) return read();
-  const done = app.metrics.waitStarted();
+/**
+ * Runs a progress read that may hold the request: counted in relay_active_waits, and released
+ * early (answered with the current progress) when the relay shuts down or the caller hangs up,
+ * so abandoned waits hold nothing.
+ */
+export async function holding<T>(
+  app: RelayApp,
+  reply: FastifyReply,
+  waitMs: number,
+  read: (release: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (waitMs <= 0) return read(app.shuttingDown);
+  const hungUp = new AbortController();
+  const onClose = () => hungUp.abort();
+  reply.raw.once('close', onClose);
+  const done = app.metrics?.waitStarted();
   try {
-    return await read();
+    return await read(AbortSignal.any([app.shuttingDown, hungUp.signal]));
   } finally {
-    done();
+    reply.raw.off('close', onClose);
+    done?.();
   }
 }
 
@@ -127,8 +140,7 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
       s.waitUrls.verify(request.url);
       const { environmentId, operationId } = request.params;
       const q = request.query;
-      const release = app.shuttingDown;
-      const view = await counted(app, q.waitSeconds * 1000, () =>
+      const view = await holding(app, reply, q.waitSeconds * 1000, (release) =>
         s.installs.progress(
           environmentId,
           operationId,

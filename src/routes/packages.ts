@@ -11,7 +11,7 @@ import {
 } from '../domain/package-schemas.js';
 import { callerLabel } from '../http/caller.js';
 import type { InstallServices } from '../services/install-wiring.js';
-import { answerInstall, callContext, counted } from './operations.js';
+import { answerInstall, callContext, holding } from './operations.js';
 
 export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
   app.get(
@@ -76,13 +76,13 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
       const started = await s.installs.start(environmentId, uniqueName, callerLabel(request.caller), callContext(request));
       if (started.kind === 'alreadyInstalled') return started.result;
       const { record } = started;
-      const view = await counted(app, waitSeconds * 1000, () =>
+      const view = await holding(app, reply, waitSeconds * 1000, (release) =>
         s.installs.progress(
           environmentId,
           record.operationId,
           { packageUniqueName: record.packageUniqueName, packageVersion: record.packageVersion },
           waitSeconds * 1000,
-          app.shuttingDown,
+          release,
           'known',
         ),
       );

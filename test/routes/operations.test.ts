@@ -129,6 +129,21 @@ t.test('Location follows the forwarded host when the proxy is trusted', async (t
   t.ok([200, 202].includes(viaProxy.status));
 });
 
+t.test('a held wait whose caller hangs up is let go at once', async (t) => {
+  const stack = await startStack({ speed: 0.05 });
+  t.teardown(() => stack.close());
+  const first = await stack.request('POST', install('msdyn_ContosoSurveysAnchor'));
+  const gone = new AbortController();
+  const held = getAbsolute(`${first.headers.location}&waitSeconds=100`, {}, gone.signal).catch(() => 'aborted');
+  const activeWaits = async () => /^relay_active_waits (\d+)$/m.exec(String((await stack.request('GET', '/metrics')).body))?.[1];
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(await activeWaits(), '1', 'held');
+  gone.abort();
+  t.equal(await held, 'aborted');
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(await activeWaits(), '0', 'released when the caller went away');
+});
+
 t.test('held waits are answered with 202 + Location when the relay shuts down', async (t) => {
   const stack = await startStack({ speed: 0.05 });
   t.teardown(() => stack.close());

@@ -19,8 +19,8 @@ export interface EngineRun {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function getAbsolute(url: string, headers: Record<string, string> = {}): Promise<EngineAnswer> {
-  const res = await request(url, { method: 'GET', headers });
+export async function getAbsolute(url: string, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<EngineAnswer> {
+  const res = await request(url, { method: 'GET', headers, ...(signal ? { signal } : {}) });
   const text = await res.body.text();
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
