@@ -72,3 +72,23 @@ t.test('services and upstream clients report through app.metrics; apps do not sh
   held = 0;
   t.equal(sample(await standalone.registry.metrics(), 'relay_active_waits'), 0);
 });
+
+t.test('over the whole stack: upstream calls, retries, token failures, installs and isolation changes are counted', async (t) => {
+  const { startStack } = await import('../helpers/stack.js');
+  const stack = await startStack();
+  t.teardown(() => stack.close());
+  const scrape = async () => (await stack.request('GET', '/metrics', { headers: { 'x-api-key': '' } })).body as string;
+  const host = new URL(stack.sim.origin).hostname;
+
+  stack.sim.control.addFault({ route: 'bap.isolation.get', kind: 'status', status: 503, times: 1 });
+  t.equal((await stack.request('GET', '/v1/tenant-isolation')).status, 200);
+  let text = await scrape();
+  t.ok((sample(text, 'relay_upstream_requests_total', { host, status: '503', retry: 'false' }) ?? 0) >= 1, 'the 503 is counted');
+  t.ok((sample(text, 'relay_upstream_requests_total', { host, status: '200', retry: 'true' }) ?? 0) >= 1, 'and the retry that succeeded');
+
+  const dry = await stack.request('PUT', '/v1/tenant-isolation/rules/northwind.onmicrosoft.com', { body: { direction: 'Outbound', dryRun: true } });
+  t.equal(dry.status, 200, JSON.stringify(dry.body));
+  text = await scrape();
+  t.equal(sample(text, 'relay_isolation_changes_total', { outcome: 'dry_run' }), 1, 'the dry run is counted');
+  t.ok(sample(text, 'relay_http_requests_total', { route: '/v1/tenant-isolation/rules/:tenant', method: 'PUT', status: '200' }), 'by route template');
+});
