@@ -1,5 +1,8 @@
 // Turns every thrown error into the one error shape. Bad input is a 400 that says which field and
 // why; upstream failures keep their status meaning; nothing leaks a stack trace.
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { UpstreamError } from '../upstream/errors.js';
@@ -59,6 +62,48 @@ export function toRelayError(error: unknown): RelayError {
     return new RelayError(fe.statusCode, code, message);
   }
   return new RelayError(500, 'InternalError', 'The relay hit an unexpected error; the correlation id identifies it in the logs.');
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors its router raises before any hook runs (a path
+ * parameter over maxParamLength, a malformed percent-encoding). Without it they leave in Fastify's
+ * own shape, echoing the whole URL, without the correlation id.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-correlation-id', request.id);
+  const relayError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new RelayError(
+          414,
+          'UriTooLong',
+          'A value in the URL path is longer than the relay accepts (100 characters); check the environment id, package name, operation id or tenant in the URL.',
+        )
+      : error.code === 'FST_ERR_BAD_URL'
+        ? new RelayError(400, 'InvalidRequest', 'The URL path is not valid (a malformed percent-encoding); encode each path value with encodeURIComponent.')
+        : toRelayError(error);
+  return send(reply, request, relayError);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: requests Node's HTTP parser refuses before Fastify sees them (a
+ * URL or headers over 16 KB, broken HTTP). Answered on the socket in the relay's error shape.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestTooLarge', 'The URL or the headers are larger than the relay accepts (16 KB); shorten the values in the URL.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'RequestTimeout', 'The request did not arrive in time; send it again.']
+        : [400, 'InvalidRequest', 'The request is not valid HTTP; check the client or proxy that sent it.'];
+  const correlationId = randomUUID();
+  const body = JSON.stringify({ error: { code, message, correlationId } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-correlation-id: ${correlationId}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export function registerErrorHandler(app: FastifyInstance) {
