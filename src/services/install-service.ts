@@ -68,6 +68,7 @@ export class InstallService {
     const existing = await this.runningRecord(environmentId, given);
     if (existing) {
       this.d.log.info(this.fields(existing, callerLabel, 'install.join'), 'install joined (already running in this relay)');
+      this.d.metrics?.installFinished('joined');
       return { kind: 'running', record: existing, joined: true };
     }
     const { value, leader } = await this.d.registry.startOnce(environmentId, given, () =>
@@ -102,9 +103,14 @@ export class InstallService {
      *  the POST, so the 202 never waits on a throttled status call). */
     freshness: 'fresh' | 'known' = 'fresh',
   ): Promise<InstallView> {
-    const record = ids.packageUniqueName
+    // The all-zero id is shared by every install followed through package state: only the package tells them apart.
+    const found = ids.packageUniqueName
       ? await this.d.registry.get(environmentId, ids.packageUniqueName)
-      : await this.d.registry.findByOperation(environmentId, operationId);
+      : operationId === PACKAGE_STATE_OPERATION_ID
+        ? undefined
+        : await this.d.registry.findByOperation(environmentId, operationId);
+    // A record of a later install of the same package says nothing about this operation.
+    const record = found && found.operationId.toLowerCase() === operationId.toLowerCase() ? found : undefined;
     const packageUniqueName = ids.packageUniqueName ?? record?.packageUniqueName ?? null;
     if (operationId === PACKAGE_STATE_OPERATION_ID && !packageUniqueName) {
       throw new RelayError(
