@@ -19,9 +19,9 @@ export interface RelayProcess {
 
 export const RELAY_ENTRY = 'dist/src/main.js';
 
-export async function startRelayProcess(sim: Simulator, env: Record<string, string> = {}): Promise<RelayProcess> {
+export async function startRelayProcess(sim: Simulator, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RelayProcess> {
   const apiKey = `bench-${randomBytes(18).toString('base64url')}`;
-  const child = spawn(process.execPath, [RELAY_ENTRY], {
+  const child = spawn(process.execPath, [...nodeArgs, RELAY_ENTRY], {
     env: {
       PATH: process.env.PATH ?? '',
       ...simulatorEnv(sim),
