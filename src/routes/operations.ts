@@ -137,7 +137,8 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
       },
     },
     async (request, reply) => {
-      s.waitUrls.verify(request.url);
+      // A caller let in on the strength of the signature must have one this route accepts.
+      s.waitUrls.verify(request.url, request.caller?.kind === 'waitToken');
       const { environmentId, operationId } = request.params;
       const q = request.query;
       const view = await holding(app, reply, q.waitSeconds * 1000, (release) =>

@@ -46,11 +46,16 @@ export function unsignedRequestTarget(rawUrl: string): { target: string; sig: st
   const at = rawUrl.indexOf('?');
   if (at < 0) return { target: rawUrl, sig: undefined };
   let sig: string | undefined;
+  let sigs = 0;
   const kept: string[] = [];
   for (const part of rawUrl.slice(at + 1).split('&')) {
-    if (part.startsWith('sig=')) sig = decodeURIComponent(part.slice(4));
-    else if (part !== '' && !part.startsWith('waitSeconds=')) kept.push(part);
+    if (part.startsWith('sig=')) {
+      sigs++;
+      sig = part.slice(4);
+    } else if (part !== '' && !part.startsWith('waitSeconds=')) kept.push(part);
   }
+  // Two signatures are one too many: refuse rather than guess which one counts.
+  if (sigs > 1) sig = '';
   const path = rawUrl.slice(0, at);
   return { target: kept.length ? `${path}?${kept.join('&')}` : path, sig };
 }
@@ -68,11 +73,14 @@ export class WaitUrls {
     return `${origin}${target}${target.includes('?') ? '&' : '?'}sig=${sig}`;
   }
 
-  /** Throws 401 unless the request's `sig` covers exactly this request's path and query. */
-  verify(rawUrl: string): void {
+  /**
+   * Throws 401 unless the request's `sig` covers exactly this request's path and query. Without a
+   * `sig` the request must have come with credentials (`signatureRequired` false).
+   */
+  verify(rawUrl: string, signatureRequired = false): void {
     const { target, sig } = unsignedRequestTarget(rawUrl);
-    if (sig === undefined) return;
-    const verdict = this.signer.verify(target, sig, this.now());
+    if (sig === undefined && !signatureRequired) return;
+    const verdict = sig === undefined || sig === '' ? 'malformed' : this.signer.verify(target, sig, this.now());
     if (verdict === 'ok') return;
     const why = {
       malformed: 'is malformed',

@@ -22,6 +22,11 @@ t.test('the signature covers path and query except sig and waitSeconds', async (
   t.doesNotThrow(() => urls.verify(path));
   t.doesNotThrow(() => urls.verify(`${path}&waitSeconds=30`));
   t.throws(() => urls.verify(path.replace('msdyn_X', 'msdyn_Y')), { statusCode: 401, code: 'InvalidWaitToken' });
+  // two signatures; an encoded sig name (not a signature); no signature where one is required
+  t.throws(() => urls.verify(`${path}&sig=${path.split('sig=')[1]}`), { statusCode: 401, code: 'InvalidWaitToken' });
+  t.throws(() => urls.verify(path.replace('&sig=', '&%73ig='), true), { statusCode: 401, code: 'InvalidWaitToken' });
+  t.throws(() => urls.verify(path.split('&sig=')[0]!, true), { statusCode: 401, code: 'InvalidWaitToken' });
+  t.doesNotThrow(() => urls.verify(path.split('&sig=')[0]!), 'no signature with credentials');
   now += 120_000;
   t.throws(() => urls.verify(path), { statusCode: 401, message: /expired/ });
 });
