@@ -2,6 +2,7 @@
 // bench/results.json. Ratios are labelled `ratio`; the rest are counts or measured differences.
 //   --quick       smaller loads (a smoke run, figures not for the README)
 //   --only=a,b    sections: overhead, waits, isolation, coldstart
+//   --no-build    run dist/ as it is (e.g. to measure an experiment)
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -30,9 +31,11 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const want = (s: string) => !only || only.includes(s);
 const t0 = Date.now();
 
-console.log('building (npm run build) ...');
-const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-if (build.status !== 0 && !existsSync(RELAY_ENTRY)) throw new Error('the build failed and there is no dist/ to run');
+if (!process.argv.includes('--no-build')) {
+  console.log('building (npm run build) ...');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0 && !existsSync(RELAY_ENTRY)) throw new Error('the build failed and there is no dist/ to run');
+}
 
 const machine = {
   cores: cpus().length,
@@ -91,7 +94,7 @@ function renderTable(r: Record<string, any>): string {
     lines.push('waiters | held | upstream status calls | status calls ratio vs 1 waiter | answered 200 | other | detect-to-last-answer ms | completion-to-last-answer ms | relay RSS per 1,000 waits');
     for (const x of r.waitCoalescing)
       lines.push(
-        `${x.waiters} | ${x.heldAtCompletion} | ${x.statusCalls} | ratio ${f(x.statusCallsRatio)} | ${x.answered200} | ${x.otherAnswers} | ${x.detectToLastAnswerMs} | ${x.completionToLastAnswerMs} | ${kb(x.rssPer1000WaitsBytes)}`,
+        `${x.waiters} | ${x.heldAtCompletion} | ${x.statusCalls} | ratio ${f(x.statusCallsRatio)} | ${x.answered200} | ${x.otherAnswers} | ${x.detectToLastAnswerMs} | ${x.completionToLastAnswerMs} | ${x.waiters >= 1000 ? kb(x.rssPer1000WaitsBytes) : '– (too few to measure)'}`,
       );
   }
   if (r.isolationWrites) {
