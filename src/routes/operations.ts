@@ -112,7 +112,13 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
     },
     async (request) => {
       const { environmentId, operationId } = request.params;
-      const view = await s.installs.progress(environmentId, operationId, { packageUniqueName: request.query.package ?? null, packageVersion: null }, 0);
+      const view = await s.installs.progress(
+        environmentId,
+        operationId,
+        { packageUniqueName: request.query.package ?? null, packageVersion: null },
+        0,
+        { userAssertion: request.caller?.bearerToken },
+      );
       return view.result;
     },
   );
@@ -137,8 +143,9 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
       },
     },
     async (request, reply) => {
-      // A caller let in on the strength of the signature must have one this route accepts.
-      s.waitUrls.verify(request.url, request.caller?.kind === 'waitToken');
+      // Only a caller with credentials may come without a signature; a caller let in on the
+      // strength of the signature must have one this route accepts.
+      s.waitUrls.verify(request.url, request.caller);
       const { environmentId, operationId } = request.params;
       const q = request.query;
       const view = await holding(app, reply, q.waitSeconds * 1000, (release) =>
@@ -147,7 +154,7 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
           operationId,
           { packageUniqueName: q.package ?? null, packageVersion: q.version ?? null },
           q.waitSeconds * 1000,
-          release,
+          { release, userAssertion: request.caller?.bearerToken },
         ),
       );
       return answerInstall(s, request, reply, view, { operationId, failOnError: q.failOnError !== 'false' });

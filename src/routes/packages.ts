@@ -82,8 +82,7 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
           record.operationId,
           { packageUniqueName: record.packageUniqueName, packageVersion: record.packageVersion },
           waitSeconds * 1000,
-          release,
-          'known',
+          { release, freshness: 'known', userAssertion: request.caller?.bearerToken },
         ),
       );
       return answerInstall(s, request, reply, view, { operationId: record.operationId, failOnError: failOnError !== 'false' });

@@ -22,6 +22,7 @@ import type { EnvironmentService } from './environment-service.js';
 import type { PollPolicy } from './operation-poller.js';
 import type { OperationPollers } from './operation-pollers.js';
 import type { InstallRecord, InstallRegistry } from './operation-registry.js';
+import type { OperationUserTokens } from './operation-user-tokens.js';
 
 export interface InstallLog {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -40,6 +41,9 @@ export interface InstallServiceDeps {
   pollCallDeadlineMs: number;
   pollPolicy?: PollPolicy;
   log: InstallLog;
+  /** Set when upstream calls go on behalf of the user (UPSTREAM_AUTH=obo): the users' tokens the
+   *  shared pollers borrow. Absent in app mode, so no user token is kept at all. */
+  userTokens?: OperationUserTokens;
   /** Counts outcomes for /metrics (RelayMetrics fits). */
   metrics?: { installFinished(outcome: 'succeeded' | 'failed' | 'canceled' | 'already_installed' | 'joined' | 'timed_out'): void };
 }
@@ -54,6 +58,16 @@ const BUSY_MESSAGE = /busy|in progress|another (install|operation)|already (runn
 /** How long a status read without waitSeconds may wait on a slow upstream call when a recent answer exists. */
 const QUICK_READ_MS = 3_000;
 
+export interface ProgressOptions {
+  /** Ends a held wait early with the current progress (shutdown, caller gone). */
+  release?: AbortSignal;
+  /** 'known': answer from what the relay already knows, without an upstream call (right after
+   *  the POST, so the 202 never waits on a throttled status call). */
+  freshness?: 'fresh' | 'known';
+  /** The caller's own token (UPSTREAM_AUTH=obo): polls use it while this request is on. */
+  userAssertion?: string;
+}
+
 export interface InstallView {
   result: InstallResult;
   /** Seconds the engine should wait before asking again (while running). */
@@ -67,6 +81,7 @@ export class InstallService {
   async start(environmentId: string, given: string, callerLabel: string, ctx: CallContext): Promise<InstallStart> {
     const existing = await this.runningRecord(environmentId, given);
     if (existing) {
+      this.rememberUser(existing, ctx);
       this.d.log.info(this.fields(existing, callerLabel, 'install.join'), 'install joined (already running in this relay)');
       this.d.metrics?.installFinished('joined');
       return { kind: 'running', record: existing, joined: true };
@@ -83,6 +98,7 @@ export class InstallService {
       this.d.metrics?.installFinished('already_installed');
       return value;
     }
+    this.rememberUser(value.record, ctx);
     if (!leader || value.joined) {
       this.d.log.info(this.fields(value.record, callerLabel, 'install.join'), 'install joined');
       this.d.metrics?.installFinished('joined');
@@ -98,11 +114,9 @@ export class InstallService {
     operationId: string,
     ids: { packageUniqueName: string | null; packageVersion: string | null },
     waitMs: number,
-    release?: AbortSignal,
-    /** 'known': answer from what the relay already knows, without an upstream call (right after
-     *  the POST, so the 202 never waits on a throttled status call). */
-    freshness: 'fresh' | 'known' = 'fresh',
+    options: ProgressOptions = {},
   ): Promise<InstallView> {
+    const { release, freshness = 'fresh', userAssertion } = options;
     // The all-zero id is shared by every install followed through package state: only the package tells them apart.
     const found = ids.packageUniqueName
       ? await this.d.registry.get(environmentId, ids.packageUniqueName)
@@ -122,6 +136,14 @@ export class InstallService {
     }
     const packageVersion = ids.packageVersion ?? record?.packageVersion ?? null;
     const poller = this.pollerFor(environmentId, operationId, packageUniqueName, record, packageVersion);
+    // obo: this request's token serves the polls while it is on, and is remembered for the
+    // engine's polls without credentials; with no token at all, say why instead of a 502 later.
+    const key = this.pollerKey(environmentId, operationId, packageUniqueName);
+    const tokens = this.d.userTokens;
+    if (tokens && userAssertion) tokens.remember(key, userAssertion);
+    const ended = poller.lastKnown && isTerminal(poller.lastKnown.status);
+    if (tokens && !userAssertion && !ended && !tokens.pick(key)) throw noUserToken(operationId);
+    const detach = tokens && userAssertion ? tokens.attach(key, userAssertion) : undefined;
     let progress: InstallProgress;
     try {
       // Nothing known yet: read once first, so an unknown operation is a 404 now, not after the hold.
@@ -140,6 +162,8 @@ export class InstallService {
         );
       }
       throw err;
+    } finally {
+      detach?.();
     }
     const result = installResult(progress, {
       environmentId,
@@ -301,15 +325,31 @@ export class InstallService {
     record?: InstallRecord,
     packageVersion: string | null = record?.packageVersion ?? null,
   ) {
-    return this.d.pollers.get(this.pollerKey(environmentId, operationId, packageUniqueName), () => ({
+    const key = this.pollerKey(environmentId, operationId, packageUniqueName);
+    // One outcome per operation: an install that timed out here and ended upstream later is
+    // counted once, as timed out (what the flows were told).
+    let counted = false;
+    const count = (outcome: 'succeeded' | 'failed' | 'canceled' | 'timed_out') => {
+      if (counted) return;
+      counted = true;
+      this.d.metrics?.installFinished(outcome);
+    };
+    return this.d.pollers.get(key, () => ({
       operationId,
       deadlineMs: this.d.installDeadlineMs,
       knownSince: record ? Date.parse(record.startedAt) : undefined,
       policy: this.d.pollPolicy,
-      fetch: () => this.fetchProgress(environmentId, operationId, packageUniqueName, packageVersion),
+      fetch: () => this.fetchProgress(environmentId, operationId, packageUniqueName, packageVersion, this.d.userTokens?.pick(key)),
+      onTimedOut: (p) => {
+        count('timed_out');
+        this.d.log.warn(
+          { event: 'install.timedOut', caller: record?.startedBy ?? null, environmentId, packageUniqueName, operationId, lastStatus: p.status },
+          'install did not end within the install deadline (INSTALL_DEADLINE_MINUTES)',
+        );
+      },
       onTerminal: (p) => {
         if (packageUniqueName) void this.d.registry.complete(environmentId, packageUniqueName, operationId);
-        this.d.metrics?.installFinished(p.status === 'Succeeded' ? 'succeeded' : p.status === 'Canceled' ? 'canceled' : 'failed');
+        count(p.status === 'Succeeded' ? 'succeeded' : p.status === 'Canceled' ? 'canceled' : 'failed');
         this.d.log.info(
           {
             event: 'install.finished',
@@ -328,15 +368,23 @@ export class InstallService {
     }));
   }
 
+  /** obo: the caller's token outlives its request, for the polls their flow makes without one. */
+  private rememberUser(record: InstallRecord, ctx: CallContext) {
+    if (!this.d.userTokens || !ctx.userAssertion) return;
+    this.d.userTokens.remember(this.pollerKey(record.environmentId, record.operationId, record.packageUniqueName), ctx.userAssertion);
+  }
+
   private async fetchProgress(
     environmentId: string,
     operationId: string,
     packageUniqueName: string | null,
     expectedVersion: string | null,
+    userAssertion: string | undefined,
   ): Promise<InstallProgress> {
     const ctx: CallContext = {
       correlationId: `poll-${randomUUID()}`,
       deadline: this.d.clock.now() + this.d.pollCallDeadlineMs,
+      ...(userAssertion ? { userAssertion } : {}),
     };
     if (operationId !== PACKAGE_STATE_OPERATION_ID) {
       return progressFromOperation(await this.d.appManagement.getOperation(environmentId, operationId, ctx));
@@ -356,6 +404,16 @@ export class InstallService {
       startedBy: r.startedBy,
     };
   }
+}
+
+/** obo mode, a poll without credentials, and no user token to ask upstream with. */
+function noUserToken(operationId: string): RelayError {
+  return new RelayError(
+    401,
+    'UserTokenUnavailable',
+    `This relay calls Power Platform on behalf of the signed-in user (UPSTREAM_AUTH=obo) and holds no valid token of a user for install ${operationId}: the token of whoever started it has expired, or another relay replica started it. With UPSTREAM_AUTH=obo the wait URL must be polled on the replica that started the install within that user's token lifetime, or with the connection's credentials; run the relay with UPSTREAM_AUTH=app to poll without these limits.`,
+    { target: 'operationId', headers: { 'www-authenticate': 'Bearer realm="admin-relay"' } },
+  );
 }
 
 function notStarted(operationId: string, record: InstallRecord | undefined): InstallProgress {

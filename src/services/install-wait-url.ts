@@ -3,6 +3,7 @@
 // usable without the connection's credentials, for a GET of exactly that URL and nothing else.
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
+import type { Caller } from '../http/caller.js';
 import { RelayError } from '../http/errors.js';
 import type { WaitUrlSigner } from '../http/wait-url-token.js';
 
@@ -74,12 +75,15 @@ export class WaitUrls {
   }
 
   /**
-   * Throws 401 unless the request's `sig` covers exactly this request's path and query. Without a
-   * `sig` the request must have come with credentials (`signatureRequired` false).
+   * Throws 401 unless the request's `sig` covers exactly this request's path and query. Only a
+   * caller the auth layer established from credentials may come without a `sig`: a 'waitToken'
+   * caller (let in on a signature) or an unknown one must have one that verifies. The absence of
+   * a signature is never taken as "nothing to check".
    */
-  verify(rawUrl: string, signatureRequired = false): void {
+  verify(rawUrl: string, caller: Pick<Caller, 'kind'> | undefined): void {
     const { target, sig } = unsignedRequestTarget(rawUrl);
-    if (sig === undefined && !signatureRequired) return;
+    const credentialed = caller !== undefined && caller.kind !== 'waitToken';
+    if (sig === undefined && credentialed) return;
     const verdict = sig === undefined || sig === '' ? 'malformed' : this.signer.verify(target, sig, this.now());
     if (verdict === 'ok') return;
     const why = {

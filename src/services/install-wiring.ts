@@ -11,6 +11,7 @@ import { WaitUrls } from './install-wait-url.js';
 import { DEFAULT_POLL_POLICY, type PollPolicy } from './operation-poller.js';
 import { OperationPollers } from './operation-pollers.js';
 import { InMemoryInstallRegistry, type InstallRegistry } from './operation-registry.js';
+import { OperationUserTokens } from './operation-user-tokens.js';
 
 export interface InstallServices {
   config: Config;
@@ -51,6 +52,8 @@ export function createInstallServices(d: InstallWiringDeps): InstallServices {
     pollPolicy: { ...DEFAULT_POLL_POLICY, ...d.pollPolicy },
     log: d.log,
     metrics: d.metrics,
+    // On behalf of the user, the shared pollers need a user's token (only then is one kept).
+    ...(d.config.upstreamAuth === 'obo' ? { userTokens: new OperationUserTokens(() => d.clock.now()) } : {}),
   });
   return { config: d.config, environments, packages, installs, waitUrls };
 }

@@ -16,9 +16,25 @@ export interface PollPolicy {
   jitter: number;
   /** Floor for any wait, whatever upstream or the arithmetic says: no hot loops. */
   minMs: number;
+  /**
+   * Longest interval while a request is held in a long poll: a held answer should follow the
+   * upstream completion within about a second (issue 7), so the growing backoff is capped while
+   * anyone holds. Upstream Retry-After and error backoff still win over it, and the cap depends
+   * on whether someone holds, never on how many: status calls stay flat in the number of waiters.
+   * Nobody holding (engine polls every Retry-After seconds): the backoff grows up to maxMs.
+   */
+  heldMaxMs?: number;
 }
 
-export const DEFAULT_POLL_POLICY: PollPolicy = { initialMs: 1_000, factor: 1.5, maxMs: 10_000, jitter: 0.2, minMs: 250 };
+export const DEFAULT_POLL_POLICY: PollPolicy = {
+  initialMs: 1_000,
+  factor: 1.5,
+  maxMs: 10_000,
+  jitter: 0.2,
+  minMs: 250,
+  // 750 ms, not 1 s: completion → last answer is at most this plus one status call and the fan-out.
+  heldMaxMs: 750,
+};
 
 export type FetchProgress = () => Promise<InstallProgress>;
 
@@ -39,6 +55,8 @@ export interface OperationPollerOptions {
   /** When the relay learned of the operation; the start if upstream does not say. */
   knownSince?: number;
   onTerminal?(p: InstallProgress): void;
+  /** Once, when the install first reads as TimedOut (the deadline passed before upstream ended it). */
+  onTimedOut?(p: InstallProgress): void;
   onPollError?(err: unknown): void;
   random?: () => number;
 }
@@ -46,7 +64,12 @@ export interface OperationPollerOptions {
 export class OperationPoller {
   private latest: InstallProgress | undefined;
   private latestAt = Number.NEGATIVE_INFINITY;
+  /** When the backoff schedule polls next. */
   private nextPollAt = 0;
+  /** Not before this, whatever: upstream Retry-After, error backoff, the floor. */
+  private notBefore = 0;
+  /** When the last status call ended (answer or error). */
+  private lastCallEndedAt = Number.NEGATIVE_INFINITY;
   private intervalMs: number;
   private errorStreak = 0;
   private inFlight: Promise<InstallProgress> | undefined;
@@ -54,6 +77,7 @@ export class OperationPoller {
   private loopRunning = false;
   private loopStop = new AbortController();
   private terminalNotified = false;
+  private timeoutNotified = false;
   private readonly policy: PollPolicy;
   private readonly knownSince: number;
   /** Upstream status calls made by this poller (for tests, metrics and the benchmark). */
@@ -95,7 +119,19 @@ export class OperationPoller {
   /** The progress with the deadline applied: a running install past it reads as TimedOut. */
   withDeadline(p: InstallProgress): InstallProgress {
     if (isTerminal(p.status) || this.o.clock.now() < this.deadlineAt()) return p;
-    return { ...p, status: 'TimedOut', lastActionAt: new Date(this.o.clock.now()).toISOString() };
+    const timedOut: InstallProgress = { ...p, status: 'TimedOut', lastActionAt: new Date(this.o.clock.now()).toISOString() };
+    if (!this.timeoutNotified) {
+      this.timeoutNotified = true;
+      this.o.onTimedOut?.(timedOut);
+    }
+    return timedOut;
+  }
+
+  /** When the next status call is due: the backoff schedule, capped while someone holds. */
+  private nextPollDue(): number {
+    const held = this.policy.heldMaxMs;
+    if (this.waiters.size === 0 || held === undefined) return this.nextPollAt;
+    return Math.max(this.notBefore, Math.min(this.nextPollAt, this.lastCallEndedAt + held));
   }
 
   /**
@@ -105,7 +141,7 @@ export class OperationPoller {
    */
   async snapshot(maxWaitMs?: number): Promise<InstallProgress> {
     const now = this.o.clock.now();
-    if (this.latest && (isTerminal(this.latest.status) || now < this.nextPollAt)) return this.latest;
+    if (this.latest && (isTerminal(this.latest.status) || now < this.nextPollDue())) return this.latest;
     const poll = this.pollOnce();
     const known = this.latest;
     try {
@@ -191,7 +227,9 @@ export class OperationPoller {
       (err: unknown) => {
         this.inFlight = undefined;
         this.errorStreak++;
-        this.nextPollAt = this.o.clock.now() + this.delayAfterError(err);
+        this.lastCallEndedAt = this.o.clock.now();
+        this.nextPollAt = this.lastCallEndedAt + this.delayAfterError(err);
+        this.notBefore = this.nextPollAt;
         this.o.onPollError?.(err);
         throw err;
       },
@@ -209,7 +247,9 @@ export class OperationPoller {
     // A status change (NotStarted → Running) means things are moving: look again soon.
     this.intervalMs = changed ? this.policy.initialMs : Math.min(this.policy.maxMs, this.intervalMs * this.policy.factor);
     const upstreamMs = (p.upstreamRetryAfter ?? 0) * 1000;
-    this.nextPollAt = now + Math.max(this.jittered(this.intervalMs), upstreamMs, this.policy.minMs);
+    this.lastCallEndedAt = now;
+    this.notBefore = now + Math.max(upstreamMs, this.policy.minMs);
+    this.nextPollAt = Math.max(now + this.jittered(this.intervalMs), this.notBefore);
     if (isTerminal(p.status)) {
       this.terminalAt = now;
       this.settleAll(p);
@@ -249,7 +289,7 @@ export class OperationPoller {
       const now = this.o.clock.now();
       const deadline = this.deadlineAt();
       if (now >= deadline) return this.settleAll(this.current());
-      const waitMs = Math.min(this.nextPollAt - now, deadline - now);
+      const waitMs = Math.min(this.nextPollDue() - now, deadline - now);
       if (waitMs > 0) {
         try {
           await this.o.clock.sleep(waitMs, stop);

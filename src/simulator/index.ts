@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
 import { registerBap } from './bap.js';
 import { checkBehaviour } from './behaviour.js';
 import { SimClock, sleep } from './clock.js';
@@ -122,6 +123,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       status: 0,
       ...(typeof clientRequestId === 'string' ? { clientRequestId } : {}),
     };
+    const subject = meta && meta.surface !== 'entra' ? tokenSubjectOf(request.headers.authorization) : undefined;
+    if (subject) record.tokenSubject = subject;
     state.calls.push(record);
     records.set(request, record);
     if (!meta) return;
@@ -252,4 +255,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Who a bearer token names, for the call log (tests prove on-behalf-of calls with it). The
+ *  handlers verify the token; this only reads its claims. */
+function tokenSubjectOf(authorization: string | undefined): string | undefined {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!token) return undefined;
+  try {
+    const claims = decodeJwt(token);
+    if (typeof claims['scp'] === 'string') return `user:${String(claims['upn'] ?? claims['oid'] ?? claims.sub ?? '')}`;
+    return `app:${String(claims['appid'] ?? claims['azp'] ?? claims.sub ?? '')}`;
+  } catch {
+    return undefined;
+  }
 }

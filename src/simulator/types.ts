@@ -106,6 +106,9 @@ export interface CallRecord {
   faults?: string[];
   /** The parsed JSON body of PPAPI/BAP writes (never recorded for Entra: it carries secrets). */
   body?: unknown;
+  /** Who the PPAPI/BAP call's bearer token names (read from its claims, not the token itself):
+   *  `user:<upn or oid>` for a delegated token, `app:<appid>` for an app-only one. */
+  tokenSubject?: string;
 }
 
 export interface FaultSpec {

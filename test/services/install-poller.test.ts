@@ -222,3 +222,61 @@ t.test('idle and long-ended pollers are dropped; held ones are kept', async (t) 
   await clock.advance(1_000);
   t.equal((await answer).status, 'TimedOut');
 });
+
+const heldPolicy = { ...policy, heldMaxMs: 750 };
+
+t.test('while someone holds, polls come at most heldMaxMs apart; calls still do not grow with waiters', async (t) => {
+  const counts: number[] = [];
+  const lags: number[] = [];
+  for (const waiters of [1, 100, 1000]) {
+    const clock = new ManualClock();
+    const finishAt = clock.now() + 20_000;
+    const { upstream, fetch } = scripted(clock, finishAt);
+    const poller = new OperationPoller({ operationId: OP, fetch, clock, policy: heldPolicy, deadlineMs: 3_600_000, random: () => 0.5 });
+    let answeredAt = 0;
+    const answers = Array.from({ length: waiters }, () => poller.wait(60_000).then((p) => ((answeredAt = clock.now()), p)));
+    await clock.advance(25_000, 50);
+    const results = await Promise.all(answers);
+    t.ok(results.every((r) => r.status === 'Succeeded'), `${waiters} waiters all got Succeeded`);
+    counts.push(upstream.calls);
+    lags.push(answeredAt - finishAt);
+  }
+  t.equal(counts[1], counts[0], '100 waiters: same upstream calls as 1');
+  t.equal(counts[2], counts[0], '1000 waiters: same upstream calls as 1');
+  t.ok(lags.every((lag) => lag >= 0 && lag <= 750 + 50), `the last answer follows completion within the held cap (${lags.join(', ')} ms)`);
+  t.ok(counts[0]! <= Math.ceil(20_000 / 750) + 2, `about one call per held interval, not more (${counts[0]})`);
+});
+
+t.test('the held cap never beats upstream Retry-After, and the backoff grows again when nobody holds', async (t) => {
+  const clock = new ManualClock();
+  const calledAt: number[] = [];
+  const fetch = async () => {
+    calledAt.push(clock.now());
+    return progress('Running', { upstreamRetryAfter: 5 });
+  };
+  const poller = new OperationPoller({ operationId: OP, fetch, clock, policy: heldPolicy, deadlineMs: 3_600_000, random: () => 0.5 });
+  const held = poller.wait(30_000);
+  await clock.advance(30_100, 50);
+  t.equal((await held).status, 'Running');
+  const gaps = calledAt.slice(1).map((at, i) => at - calledAt[i]!);
+  t.ok(gaps.length >= 4 && gaps.every((g) => g >= 5_000), `upstream asked for 5 s and got it (${gaps.join(', ')})`);
+
+  // Nobody holds: snapshots reuse the answer for the grown backoff interval, not the held cap.
+  let calls = 0;
+  const counting = new OperationPoller({
+    operationId: OP,
+    fetch: async () => {
+      calls++;
+      return progress('Running');
+    },
+    clock,
+    policy: heldPolicy,
+    deadlineMs: 3_600_000,
+    random: () => 0.5,
+  });
+  for (let i = 0; i < 60; i++) {
+    await counting.snapshot();
+    clock.t += 500;
+  }
+  t.ok(calls <= 8, `30 s of snapshots every 0.5 s without a holder: the interval grew (${calls} calls)`);
+});

@@ -19,14 +19,33 @@ t.test('the signature covers path and query except sig and waitSeconds', async (
   const urls = new WaitUrls(createWaitUrlSigner('x'.repeat(32), 60_000), () => now);
   const signed = urls.signedUrl('https://relay.contoso.com', params);
   const path = signed.replace('https://relay.contoso.com', '');
-  t.doesNotThrow(() => urls.verify(path));
-  t.doesNotThrow(() => urls.verify(`${path}&waitSeconds=30`));
-  t.throws(() => urls.verify(path.replace('msdyn_X', 'msdyn_Y')), { statusCode: 401, code: 'InvalidWaitToken' });
+  const asWaitToken = { kind: 'waitToken' } as const;
+  const withKey = { kind: 'apikey' } as const;
+  t.doesNotThrow(() => urls.verify(path, asWaitToken));
+  t.doesNotThrow(() => urls.verify(`${path}&waitSeconds=30`, asWaitToken));
+  t.throws(() => urls.verify(path.replace('msdyn_X', 'msdyn_Y'), asWaitToken), { statusCode: 401, code: 'InvalidWaitToken' });
+  t.throws(() => urls.verify(path.replace('msdyn_X', 'msdyn_Y'), withKey), { statusCode: 401, code: 'InvalidWaitToken' }, 'a wrong signature fails even with credentials');
   // two signatures; an encoded sig name (not a signature); no signature where one is required
-  t.throws(() => urls.verify(`${path}&sig=${path.split('sig=')[1]}`), { statusCode: 401, code: 'InvalidWaitToken' });
-  t.throws(() => urls.verify(path.replace('&sig=', '&%73ig='), true), { statusCode: 401, code: 'InvalidWaitToken' });
-  t.throws(() => urls.verify(path.split('&sig=')[0]!, true), { statusCode: 401, code: 'InvalidWaitToken' });
-  t.doesNotThrow(() => urls.verify(path.split('&sig=')[0]!), 'no signature with credentials');
+  t.throws(() => urls.verify(`${path}&sig=${path.split('sig=')[1]}`, asWaitToken), { statusCode: 401, code: 'InvalidWaitToken' });
+  t.throws(() => urls.verify(path.replace('&sig=', '&%73ig='), asWaitToken), { statusCode: 401, code: 'InvalidWaitToken' });
+  t.doesNotThrow(() => urls.verify(path.split('&sig=')[0]!, withKey), 'no signature with credentials');
+  t.doesNotThrow(() => urls.verify(path.split('&sig=')[0]!, { kind: 'user' }), 'no signature with a user token');
   now += 120_000;
-  t.throws(() => urls.verify(path), { statusCode: 401, message: /expired/ });
+  t.throws(() => urls.verify(path, asWaitToken), { statusCode: 401, message: /expired/ });
+});
+
+t.test('the absence of a signature is never trusted: a waitToken or unknown caller needs one', async (t) => {
+  const urls = new WaitUrls(createWaitUrlSigner('x'.repeat(32), 60_000), () => 1_000_000);
+  const unsignedPath = urls.signedUrl('', params).split('&sig=')[0]!;
+  for (const [what, url] of [
+    ['no query at all', unsignedPath.split('?')[0]!],
+    ['a query without sig', unsignedPath],
+    ['only waitSeconds', `${unsignedPath}&waitSeconds=30`],
+    ['an encoded sig name', `${unsignedPath}&%73ig=1.abc`],
+    ['an empty sig', `${unsignedPath}&sig=`],
+  ] as const) {
+    t.throws(() => urls.verify(url, { kind: 'waitToken' }), { statusCode: 401, code: 'InvalidWaitToken' }, `waitToken caller, ${what}`);
+    t.throws(() => urls.verify(url, undefined), { statusCode: 401, code: 'InvalidWaitToken' }, `no caller, ${what}`);
+  }
+  t.doesNotThrow(() => urls.verify(unsignedPath, { kind: 'anonymous' }), 'AUTH_MODE=none (anonymous with every permission) needs no signature');
 });
