@@ -245,7 +245,10 @@ export class OperationPoller {
     this.latestAt = now;
     this.errorStreak = 0;
     // A status change (NotStarted → Running) means things are moving: look again soon.
-    this.intervalMs = changed ? this.policy.initialMs : Math.min(this.policy.maxMs, this.intervalMs * this.policy.factor);
+    // The backoff grows only while nobody holds: held polls come at the held cap anyway.
+    const holding = this.waiters.size > 0 && this.policy.heldMaxMs !== undefined;
+    if (changed) this.intervalMs = this.policy.initialMs;
+    else if (!holding) this.intervalMs = Math.min(this.policy.maxMs, this.intervalMs * this.policy.factor);
     const upstreamMs = (p.upstreamRetryAfter ?? 0) * 1000;
     this.lastCallEndedAt = now;
     this.notBefore = now + Math.max(upstreamMs, this.policy.minMs);

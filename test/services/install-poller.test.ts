@@ -234,7 +234,12 @@ t.test('while someone holds, polls come at most heldMaxMs apart; calls still do 
     const { upstream, fetch } = scripted(clock, finishAt);
     const poller = new OperationPoller({ operationId: OP, fetch, clock, policy: heldPolicy, deadlineMs: 3_600_000, random: () => 0.5 });
     let answeredAt = 0;
-    const answers = Array.from({ length: waiters }, () => poller.wait(60_000).then((p) => ((answeredAt = clock.now()), p)));
+    const answers = Array.from({ length: waiters }, () =>
+      poller.wait(60_000).then((p) => {
+        answeredAt = clock.now();
+        return p;
+      }),
+    );
     await clock.advance(25_000, 50);
     const results = await Promise.all(answers);
     t.ok(results.every((r) => r.status === 'Succeeded'), `${waiters} waiters all got Succeeded`);
