@@ -101,16 +101,26 @@ export class HttpCore {
       'user-agent': USER_AGENT,
       'x-ms-client-request-id': ctx.correlationId,
     };
-    // Token failures are not retried here: identity already retried transient ones.
-    if (req.auth) headers.authorization = `Bearer ${await this.deps.tokens.getToken(req.auth, ctx)}`;
+    const remaining = Math.max(1, deadline - this.deps.clock.now());
+    const deadlineSignal = AbortSignal.timeout(remaining);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal as AbortSignal, deadlineSignal]) : deadlineSignal;
+    // Token failures are not retried here: identity already retried transient ones. The token
+    // fetch counts against the call's deadline: identity retries a failing token endpoint for
+    // several seconds, which must not hold the caller past UPSTREAM_DEADLINE_SECONDS.
+    if (req.auth) {
+      try {
+        // identity does not always stop on the signal, so the wait for it is cut here as well.
+        headers.authorization = `Bearer ${await untilAborted(this.deps.tokens.getToken(req.auth, { ...ctx, signal }), signal)}`;
+      } catch (err) {
+        if (!deadlineSignal.aborted || ctx.signal?.aborted) throw err;
+        return { error: transportError(req, 'timeout', 'no access token from Entra ID before the call deadline'), retryable: true };
+      }
+    }
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    const remaining = Math.max(1, deadline - this.deps.clock.now());
-    const deadlineSignal = AbortSignal.timeout(remaining);
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal as AbortSignal, deadlineSignal]) : deadlineSignal;
     try {
       const res = await this.deps.pools.forOrigin(url.origin).request({
         method: req.method,
@@ -238,4 +248,23 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The promise's outcome, or a rejection as soon as the signal aborts (the promise runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
