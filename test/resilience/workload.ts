@@ -63,6 +63,7 @@ export async function runMixedWorkload(t: Test, stack: Stack): Promise<void> {
   await install;
 
   const rules = storedRules(stack);
+  t.comment(`rule writes answered ${addAnswers.map((a) => a.status).join(' ')}; remove ${removeAnswer.status}`);
   addAnswers.forEach((res, i) => {
     checkAnswer(t, res, `UpsertIsolationRule #${i}`);
     if (res.status === 200)
