@@ -34,7 +34,7 @@ export interface InstallWiringDeps {
 }
 
 export function createInstallServices(d: InstallWiringDeps): InstallServices {
-  const environments = new EnvironmentService(d.upstream.environments);
+  const environments = new EnvironmentService(d.upstream.environments, () => d.clock.now());
   const packages = new EnvironmentPackages(d.upstream.appManagement, environments);
   // Without WAIT_URL_SECRET (simulator mode only, config enforces it for live) the URLs are
   // signed with a per-process secret: they then only work on this process.
