@@ -1,10 +1,24 @@
-// Counts passed, failed and skipped assertions in the raw TAP files tap saves per test file
-// (.tap/test-results), flattening subtests, and prints "N passed, N failed[, N skipped]".
+// Prints "N passed, N failed[, N skipped]" from tap's results: with --totals-from <log>, tap's own
+// final totals line; when that line is missing (tap died), by counting the leaf assertions in the
+// raw TAP files tap saves per test file (.tap/test-results).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser } from 'tap-parser';
 
-const root = process.argv[2] ?? '.tap/test-results';
+const args = process.argv.slice(2);
+if (args[0] === '--totals-from') {
+  const log = readFileSync(args[1], 'utf8');
+  const lines = log.split('\n').filter((l) => /^# \{ total: \d+/.test(l));
+  const last = lines.at(-1);
+  if (last) {
+    const n = (k) => Number(new RegExp(`\\b${k}: (\\d+)`).exec(last)?.[1] ?? 0);
+    const skipped = n('skip') + n('todo');
+    console.log(`${n('pass')} passed, ${n('fail')} failed${skipped ? `, ${skipped} skipped` : ''}`);
+    process.exit(0);
+  }
+  args.splice(0, 2);
+}
+const root = args[0] ?? '.tap/test-results';
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
