@@ -15,9 +15,17 @@ export function relayErrorFromUpstream(err: UpstreamError): RelayError {
   switch (err.kind) {
     case 'token':
       return new RelayError(502, 'UpstreamTokenUnavailable', `${err.message}${corr}`, extra);
+    case 'deadline':
+      // Still throttled when the retries ran out: pass the 429 and upstream's Retry-After on, so
+      // the flow engine's own retry policy waits as upstream asked instead of treating it as an outage.
+      if (d.status === 429)
+        return new RelayError(429, 'UpstreamThrottled', `${where} kept throttling requests until the relay's deadline; retry after ${d.retryAfterSeconds ?? 30} seconds.${said}`, {
+          ...extra,
+          retryAfter: d.retryAfterSeconds ?? 30,
+        });
+      return new RelayError(504, 'UpstreamUnavailable', `${err.message}${corr}`, { ...extra, retryAfter: d.retryAfterSeconds ?? 30 });
     case 'network':
     case 'timeout':
-    case 'deadline':
       return new RelayError(504, 'UpstreamUnavailable', `${err.message}${corr}`, { ...extra, retryAfter: d.retryAfterSeconds ?? 30 });
     default:
       break;
