@@ -199,14 +199,16 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
     const permission = routeConfig.permission;
     // A signed wait URL authorizes itself: without credentials, or with credentials that lack the
     // route's permission, it is the signature that counts (the route verifies it). A user token is
-    // still passed on, so on-behalf-of polling can act for that user.
+    // still passed on for on-behalf-of polling, but only from a caller who may read packages: holding
+    // a Location URL must not let just anyone make upstream calls as themselves through the relay.
     if (waitTokenAllowed && (!caller || !permission || !caller.permissions.has(permission))) {
+      const passOnToken = caller?.bearerToken && caller.permissions.has('packages.read');
       request.caller = {
         kind: 'waitToken',
         id: 'wait-url',
         name: 'signed wait URL',
         permissions: new Set(),
-        ...(caller?.bearerToken && { bearerToken: caller.bearerToken }),
+        ...(passOnToken && { bearerToken: caller!.bearerToken }),
       };
       request.log = request.log.child({ caller: { kind: 'waitToken' } });
       reply.log = request.log;

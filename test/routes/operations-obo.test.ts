@@ -99,6 +99,21 @@ t.test('a held waiter’s token serves the polls while it holds; the starter’s
   t.same(subjects(later), ['user:starter@contoso.com'], 'without a waiter, back to the starter’s token');
 });
 
+t.test('a signed-URL poller without packages permissions lends no token to the poller', async (t) => {
+  const started = await startInstall('msdyn_AppDeploymentAnchor', await userToken('starter@contoso.com', 3600));
+  const before = sim.control.calls({ route: 'ppapi.operation' }).length;
+  const outsider = await sim.control.mintToken({ audience: APP_ID_URI, tenantId: sim.tenantId, upn: 'outsider@contoso.com', scp: 'isolation.read', expiresInSeconds: 600 });
+  minted.push(outsider);
+  const held = await getAbsolute(`${started.headers.location}&waitSeconds=2`, { authorization: `Bearer ${outsider}` });
+  t.equal(held.status, 202, JSON.stringify(held.body));
+  const duringHold = statusCallsSince(before);
+  t.ok(duringHold.length >= 1, `the poller polled during the hold (${duringHold.length})`);
+  t.same(subjects(duringHold), ['user:starter@contoso.com'], 'holding the URL does not make upstream calls run as the outsider');
+  sim.control.advanceClock(60_000);
+  const done = await pollUntilEnded(started.headers.location!);
+  t.equal(done.status, 200, JSON.stringify(done.body));
+});
+
 t.test('a wait URL this replica never saw: 401 that explains the obo limits, no upstream call', async (t) => {
   const target = `/v1/environments/${ENV}/operations/${randomUUID()}/wait?package=msdyn_FieldInspectionsAnchor`;
   const sig = createWaitUrlSigner(stack.config.waitUrlSecret!, stack.config.waitUrlTtlMs).sign(target, Date.now());
