@@ -25,6 +25,8 @@ import {
 } from '../domain/isolation-policy.js';
 import { parseTenantIdentifier } from '../domain/isolation-tenant-id.js';
 import { RelayError } from '../http/errors.js';
+import { retryDelayMs } from '../upstream/backoff.js';
+import { UpstreamError } from '../upstream/errors.js';
 import type {
   CallContext,
   IsolationClient,
@@ -33,6 +35,7 @@ import type {
   TenantDiscovery,
 } from '../upstream/types.js';
 import type { AuditOutcome, AuditPage, AuditQuery, AuditRecord, AuditStore } from './audit-store.js';
+import { classifyPutFailure, retryAfterOf } from './isolation-put-failure.js';
 import type { TenantLock } from './tenant-lock.js';
 
 /** One try plus three redos on a fresh policy. */
@@ -86,6 +89,10 @@ export interface WriteResult {
   attempts: number;
   /** What another writer changed while this write ran (kept, not overwritten); null when nobody did. */
   concurrentChanges: PolicyDiff | null;
+}
+
+function upstreamStatusOf(err: unknown): { upstreamStatus?: number } {
+  return err instanceof UpstreamError && err.status !== undefined ? { upstreamStatus: err.status } : {};
 }
 
 function mergeDiffs(diffs: PolicyDiff[]): PolicyDiff | null {
@@ -201,6 +208,23 @@ export class IsolationService {
         { retryAfter: 30 },
       );
     }
+  }
+
+  /** A PUT that may or may not be in the policy: the intent stays "unknown" (the truth as far as the
+   *  relay can tell) and the caller is told to read the policy before deciding anything. */
+  private outcomeUnknown(
+    change: IsolationChange,
+    changeId: string,
+    putError: unknown,
+    why: string,
+  ): RelayError {
+    this.deps.onOutcome?.(change.action, 'unknown');
+    return new RelayError(
+      504,
+      'IsolationOutcomeUnknown',
+      `The tenant isolation policy update was sent, but whether it was applied is unknown: ${(putError as Error).message} (and ${why}). Read the policy with GetIsolationPolicy to see whether the change is in place before retrying; the audit record ${changeId} stays "unknown".`,
+      { retryAfter: 30, details: { changeId }, ...upstreamStatusOf(putError) },
+    );
   }
 
   private async write(
@@ -355,18 +379,68 @@ export class IsolationService {
             continue;
           }
           puts++;
+          written = true;
+          let putError: unknown;
           try {
-            written = true;
             await isolation.put(own, planned, ctx.call);
           } catch (err) {
+            putError = err;
+          }
+          if (putError === undefined) {
+            current = await isolation.get(own, ctx.call);
+          } else {
             // A PUT whose answer was lost may still have landed: look before calling it failed.
-            const landed = await isolation.get(own, ctx.call).catch(() => undefined);
-            if (landed === undefined || !checkReadBack(planned, landed, change, own).verified) {
-              await finish('failed', landed ?? null, false, (err as Error).message);
-              throw err;
+            const kind = classifyPutFailure(putError);
+            const look = await isolation.get(own, ctx.call).then(
+              (policy) => ({ policy }),
+              () => null,
+            );
+            if (!look) {
+              if (kind === 'notApplied') {
+                await finish('failed', current, false, (putError as Error).message);
+                throw putError;
+              }
+              completed = true;
+              throw this.outcomeUnknown(
+                change,
+                changeId,
+                putError,
+                'reading the policy afterwards failed too',
+              );
+            }
+            current = look.policy;
+            // Landed (maybe with another writer's change beside it): carry on as after a good PUT.
+            const landed = changeIsPresent(normalisePolicy(current, own), change);
+            if (!landed) {
+              // Ours is not in the policy now: it never landed, or another writer replaced it.
+              written = false;
+              if (kind === 'mayStillApply') {
+                completed = true;
+                throw this.outcomeUnknown(
+                  change,
+                  changeId,
+                  putError,
+                  'it got no final answer, so it may still be applied',
+                );
+              }
+              const waitMs = retryDelayMs(puts, retryAfterOf(putError));
+              const outOfTime = ctx.call.deadline !== undefined && clock.now() + waitMs >= ctx.call.deadline;
+              if (kind === 'notApplied' || round === this.maxAttempts || outOfTime) {
+                await finish('failed', current, false, (putError as Error).message);
+                throw putError;
+              }
+              if (policyRevision(current) !== policyRevision(basis)) {
+                concurrent.push(diffPolicies(normalisePolicy(basis, own), normalisePolicy(current, own)));
+                if (strict) break;
+              }
+              // Round again: the next round re-reads, and the change is re-planned on what is
+              // there now, never resent as the stale document.
+              basis = current;
+              planned = applyChange(current, change, own);
+              await clock.sleep(waitMs, ctx.call.signal);
+              continue;
             }
           }
-          current = await isolation.get(own, ctx.call);
           const check = checkReadBack(planned, current, change, own);
           if (check.verified) return settled(current);
           concurrent.push(check.outsideChanges);
@@ -383,7 +457,7 @@ export class IsolationService {
         const what = concurrent.map(describeDiff).join('; then ');
         const message = !strict
           ? `Another writer kept changing the tenant isolation policy while this change was written (${what}); after ${this.maxAttempts} attempts the change is not in place. Read the policy (now at revision ${policy.revision}) and retry, or find the other tool that is writing it.`
-          : written
+          : puts > 0
             ? `Another writer changed the tenant isolation policy right after this change was written (${what}), so it is no longer what you sent. Nothing was redone; read the policy (now at revision ${policy.revision}) and try again if needed.`
             : `Another writer changed the tenant isolation policy while this change was being prepared (${what}); nothing was written. Read the policy (now at revision ${policy.revision}) and try again if the change still makes sense.`;
         await finish('conflict', current, false, message);

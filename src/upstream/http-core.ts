@@ -1,8 +1,10 @@
 // Every upstream HTTP call goes through here: token, headers, one attempt on a pooled undici
-// connection, and the retry policy. Idempotent calls (GET, the isolation PUT) are retried on
-// 401 (once, with a fresh token), 408/425/429/5xx and connection errors, with full-jitter backoff
-// or upstream's Retry-After, until the call's deadline. Non-idempotent calls (the install POST)
-// get exactly one attempt: replaying it could start a second install.
+// connection, and the retry policy. Idempotent calls (GETs) are retried on 401 (once, with a fresh
+// token), 408/425/429/5xx and connection errors, with full-jitter backoff or upstream's
+// Retry-After, until the call's deadline. Non-idempotent calls (the install POST, the isolation
+// PUT) get exactly one attempt: replaying it could start a second install or overwrite a change
+// another writer made after ours landed. A call that opts into `resendAfterThrottle` is also
+// resent after a 429 (upstream refused it unprocessed), and only then.
 // Every failure becomes one UpstreamError carrying status, code, upstream message and correlation id.
 import type { Clock } from '../clock.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
@@ -30,8 +32,12 @@ export interface UpstreamRequest {
   /** Serialised as JSON when present. */
   body?: unknown;
   ctx: CallContext;
-  /** Safe to send again after a failure. False for the install POST. */
+  /** Safe to send again after a failure. False for the install POST and the isolation PUT. */
   idempotent: boolean;
+  /** For a non-idempotent call: resend after 429 + Retry-After. A 429 means upstream throttled the
+   *  request without processing it, so sending it again cannot apply it twice or over someone
+   *  else's later change. Any other failure (5xx, timeout, reset) may have landed: not resent. */
+  resendAfterThrottle?: boolean;
   /** Statuses returned to the caller instead of turned into errors. */
   accept: readonly number[];
   /** Which token to send; false for anonymous calls (OpenID discovery). */
@@ -87,7 +93,8 @@ export class HttpCore {
         this.deps.tokens.invalidate(req.auth, req.ctx);
         continue;
       }
-      if (!failure.retryable || !req.idempotent) throw error;
+      if (!failure.retryable) throw error;
+      if (!req.idempotent && !(req.resendAfterThrottle && error.kind === 'http' && error.status === 429)) throw error;
       const delay = retryDelayMs(attempts, error.details.retryAfterSeconds, this.deps.backoff ?? DEFAULT_BACKOFF, this.deps.random);
       if (clock.now() + delay >= deadline) throw deadlineError(req, attempts, error, clock.now() - started);
       await clock.sleep(delay, req.ctx.signal);

@@ -52,8 +52,11 @@ export function createIsolationClient(o: IsolationClientOptions): IsolationClien
   return {
     get,
     async put(tenantId, policy, ctx) {
-      // Retried like a GET: a full replace with the same document is idempotent.
-      const res = await o.http.send({ surface: 'bap', method: 'PUT', url: policyUrl(tenantId), body: policy, ctx, idempotent: true, accept: [200, 201, 202, 204], auth: 'bap' });
+      // Not resent after a 5xx, timeout or reset: the PUT may have landed, and another writer may
+      // have changed the policy since; resending our full document would silently undo their
+      // change. The service reads the policy and decides (IsolationService). A 429 is resent:
+      // upstream throttled it unprocessed, so nothing of ours can be in the policy yet.
+      const res = await o.http.send({ surface: 'bap', method: 'PUT', url: policyUrl(tenantId), body: policy, ctx, idempotent: false, resendAfterThrottle: true, accept: [200, 201, 202, 204], auth: 'bap' });
       if (res.status === 202) {
         const location = res.headers.location ?? res.headers['operation-location'];
         if (!location) {
