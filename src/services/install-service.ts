@@ -58,6 +58,14 @@ const BUSY_MESSAGE = /busy|in progress|another (install|operation)|already (runn
 /** How long a status read without waitSeconds may wait on a slow upstream call when a recent answer exists. */
 const QUICK_READ_MS = 3_000;
 
+/**
+ * An install upstream accepted without an operation id is followed through the package list,
+ * which may not show it under way at once: for this long after the POST, a package that has not
+ * yet been seen under way reads as NotStarted instead of Canceled or Failed (an earlier attempt's
+ * InstallFailed row), so the flow is not told to start it again while it may be running.
+ */
+const UNLISTED_INSTALL_GRACE_MS = 2 * 60_000;
+
 export interface ProgressOptions {
   /** Ends a held wait early with the current progress (shutdown, caller gone). */
   release?: AbortSignal;
@@ -180,16 +188,43 @@ export class InstallService {
     return this.d.pollers.waiting;
   }
 
-  /** A record for this env+package whose operation has not visibly ended. */
+  /**
+   * A record for this env+package whose operation has not visibly ended. One past the install
+   * deadline is joined afresh (the 422 InstallTimedOut tells the flow to run the install again to
+   * join it): the join gets a whole new deadline, not the old poller's TimedOut.
+   */
   private async runningRecord(environmentId: string, given: string): Promise<InstallRecord | undefined> {
     const record = await this.d.registry.get(environmentId, given);
     if (!record) return undefined;
-    const known = this.d.pollers.peek(this.pollerKey(environmentId, record.operationId, record.packageUniqueName))?.lastKnown;
+    const key = this.pollerKey(environmentId, record.operationId, record.packageUniqueName);
+    const poller = this.d.pollers.peek(key);
+    if (!poller?.ended) return record;
+    const known = poller.lastKnown;
     if (known && isTerminal(known.status)) {
+      // An answer from before this record (a status read of the same package) says nothing about it.
+      if ((poller.terminalAt ?? 0) < Date.parse(record.startedAt)) {
+        this.d.pollers.forget(key);
+        return record;
+      }
       await this.d.registry.complete(environmentId, record.packageUniqueName, record.operationId);
       return undefined;
     }
-    return record;
+    const rejoined: InstallRecord = { ...record, startedAt: new Date(this.d.clock.now()).toISOString() };
+    await this.d.registry.put(rejoined);
+    this.d.pollers.forget(key);
+    return rejoined;
+  }
+
+  /**
+   * A record this relay just created (started, or joined from upstream's state): any poller left
+   * under the same key belongs to an earlier install (a package-state key is shared by every
+   * install of that package; an operation may have timed out here), and its ended answer or old
+   * deadline must not be reported for this one.
+   */
+  private async begin(record: InstallRecord, joined: boolean): Promise<InstallStart> {
+    await this.d.registry.put(record);
+    this.d.pollers.forget(this.pollerKey(record.environmentId, record.operationId, record.packageUniqueName));
+    return { kind: 'running', record, joined };
   }
 
   private async startFresh(environmentId: string, given: string, callerLabel: string, ctx: CallContext): Promise<InstallStart> {
@@ -202,7 +237,7 @@ export class InstallService {
     if (installed && compareVersions(installed.version, newest) >= 0) {
       return { kind: 'alreadyInstalled', result: alreadyInstalledResult(environmentId, pkg.uniqueName, installed.version ?? null) };
     }
-    const underWay = this.underWay(environmentId, pkg, callerLabel);
+    const underWay = await this.underWay(environmentId, pkg, callerLabel);
     if (underWay) return underWay;
 
     const record = (operationId: string): InstallRecord => ({
@@ -215,19 +250,42 @@ export class InstallService {
     });
     try {
       const started = await this.d.appManagement.installPackage(environmentId, pkg.uniqueName, ctx);
-      const r = record(started.operationId);
-      await this.d.registry.put(r);
-      return { kind: 'running', record: r, joined: false };
+      return await this.begin(record(started.operationId), false);
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
+      if (err.code === 'InstallOperationUnknown') return this.acceptedWithoutOperation(environmentId, pkg, record, err, ctx);
       const rejoined = await this.afterFailedPost(environmentId, pkg, err, callerLabel, ctx);
       if (rejoined) return rejoined;
       throw err;
     }
   }
 
+  /**
+   * Upstream accepted the install (2xx) but named no operation. It was started, so it must never
+   * be POSTed again: follow it through the package state (docs/decisions.md), under the operation
+   * id upstream's package list gives when it already shows one.
+   */
+  private async acceptedWithoutOperation(
+    environmentId: string,
+    pkg: ResolvedPackage,
+    record: (operationId: string) => InstallRecord,
+    err: UpstreamError,
+    ctx: CallContext,
+  ): Promise<InstallStart> {
+    const reread = await this.d.packages.raw(environmentId, ctx).catch(() => undefined);
+    const busy = reread?.find((e) => e.uniqueName === pkg.uniqueName && isInProgressState(e.state));
+    const listed = (busy?.['lastOperation'] as { operationId?: unknown } | undefined)?.operationId;
+    const operationId = typeof listed === 'string' && listed !== '' ? listed : PACKAGE_STATE_OPERATION_ID;
+    this.d.log.warn(
+      { event: 'install.noOperationId', environmentId, packageUniqueName: pkg.uniqueName, operationId, upstreamStatus: err.status },
+      'upstream accepted the install without an operation id; following it through the package state',
+    );
+    const r = record(operationId);
+    return this.begin(operationId === PACKAGE_STATE_OPERATION_ID ? { ...r, acceptedWithoutOperation: true } : r, false);
+  }
+
   /** Upstream already shows an install of this package under way: join it instead of POSTing. */
-  private underWay(environmentId: string, pkg: ResolvedPackage, callerLabel: string): InstallStart | undefined {
+  private async underWay(environmentId: string, pkg: ResolvedPackage, callerLabel: string): Promise<InstallStart | undefined> {
     const busy = pkg.entries.find((e) => isInProgressState(e.state));
     if (!busy) return undefined;
     if (busy.state === 'UninstallRequested' || busy.state === 'Uninstalling') {
@@ -239,16 +297,17 @@ export class InstallService {
       );
     }
     const lastOperation = busy['lastOperation'] as { operationId?: string } | undefined;
-    const r: InstallRecord = {
-      environmentId,
-      packageUniqueName: pkg.uniqueName,
-      operationId: lastOperation?.operationId ?? PACKAGE_STATE_OPERATION_ID,
-      packageVersion: busy.version ?? null,
-      startedAt: new Date(this.d.clock.now()).toISOString(),
-      startedBy: callerLabel,
-    };
-    void this.d.registry.put(r);
-    return { kind: 'running', record: r, joined: true };
+    return this.begin(
+      {
+        environmentId,
+        packageUniqueName: pkg.uniqueName,
+        operationId: lastOperation?.operationId || PACKAGE_STATE_OPERATION_ID,
+        packageVersion: busy.version ?? null,
+        startedAt: new Date(this.d.clock.now()).toISOString(),
+        startedBy: callerLabel,
+      },
+      true,
+    );
   }
 
   /**
@@ -289,19 +348,15 @@ export class InstallService {
         { upstreamStatus: status, target: 'uniqueName' },
       );
     }
-    // Unknown outcome: no answer, a 5xx, or an accepted install without an operation id to follow.
+    // Unknown outcome: no answer or a 5xx (an accepted install without an operation id is handled before).
     const uncertain =
-      err.kind === 'timeout' ||
-      err.kind === 'network' ||
-      err.kind === 'deadline' ||
-      (status !== undefined && status >= 500) ||
-      err.code === 'InstallOperationUnknown';
+      err.kind === 'timeout' || err.kind === 'network' || err.kind === 'deadline' || (status !== undefined && status >= 500);
     if (!uncertain) return undefined;
     const reread = await this.d.packages.raw(environmentId, ctx).catch(() => undefined);
     const entries = reread?.filter((e) => e.uniqueName === pkg.uniqueName);
     if (entries?.some((e) => isInProgressState(e.state))) {
       this.d.log.warn({ event: 'install.postUncertain', environmentId, packageUniqueName: pkg.uniqueName, upstreamStatus: status }, 'install POST failed but upstream shows the install under way; following it');
-      return this.underWay(environmentId, { ...pkg, entries }, callerLabel);
+      return await this.underWay(environmentId, { ...pkg, entries }, callerLabel);
     }
     throw new RelayError(
       503,
@@ -334,12 +389,24 @@ export class InstallService {
       counted = true;
       this.d.metrics?.installFinished(outcome);
     };
+    // Accepted without an operation id: the package list may not show it yet (see the grace).
+    const listedBy = record?.acceptedWithoutOperation ? Date.parse(record.startedAt) + UNLISTED_INSTALL_GRACE_MS : 0;
+    let seenUnderWay = false;
+    const fetch = async () => {
+      const p = await this.fetchProgress(environmentId, operationId, packageUniqueName, packageVersion, this.d.userTokens?.pick(key));
+      if (p.status === 'Running') seenUnderWay = true;
+      const unlisted = !seenUnderWay && (p.status === 'Canceled' || p.status === 'Failed') && this.d.clock.now() < listedBy;
+      if (!unlisted) return p;
+      return { ...p, status: 'NotStarted' as const, error: null, statusMessage: 'Power Platform accepted the install but does not list it as under way yet.' };
+    };
     return this.d.pollers.get(key, () => ({
       operationId,
       deadlineMs: this.d.installDeadlineMs,
       knownSince: record ? Date.parse(record.startedAt) : undefined,
+      // Started or joined by this relay at record.startedAt: the deadline counts from then.
+      deadlineFromKnownSince: record !== undefined,
       policy: this.d.pollPolicy,
-      fetch: () => this.fetchProgress(environmentId, operationId, packageUniqueName, packageVersion, this.d.userTokens?.pick(key)),
+      fetch,
       onTimedOut: (p) => {
         count('timed_out');
         this.d.log.warn(

@@ -32,10 +32,20 @@ export function statusPathAndQuery(p: WaitUrlParams): string {
   return p.packageUniqueName ? `${path}?package=${encodeURIComponent(p.packageUniqueName)}` : path;
 }
 
-/** The origin Location must start with: PUBLIC_BASE_URL, or the forwarded host behind a trusted proxy. */
-export function publicOrigin(request: FastifyRequest, config: Pick<Config, 'publicBaseUrl' | 'trustProxy'>): string {
-  if (config.trustProxy && request.headers['x-forwarded-host']) return `${request.protocol}://${request.host}`;
-  return config.publicBaseUrl;
+/**
+ * What Location must start with: PUBLIC_BASE_URL, or behind a trusted proxy the forwarded host
+ * under PUBLIC_BASE_URL's path prefix (the proxy strips it before the relay sees the request, so
+ * it is only known from configuration). Without X-Forwarded-Proto the scheme is PUBLIC_BASE_URL's:
+ * the hop from the proxy is often plain http while callers use https.
+ */
+export function publicOrigin(
+  request: Pick<FastifyRequest, 'headers' | 'protocol' | 'host'>,
+  config: Pick<Config, 'publicBaseUrl' | 'trustProxy'>,
+): string {
+  if (!config.trustProxy || !request.headers['x-forwarded-host']) return config.publicBaseUrl;
+  const base = new URL(config.publicBaseUrl);
+  const protocol = request.headers['x-forwarded-proto'] ? request.protocol : base.protocol.replace(/:$/, '');
+  return `${protocol}://${request.host}${base.pathname.replace(/\/+$/, '')}`;
 }
 
 /**

@@ -54,6 +54,12 @@ export interface OperationPollerOptions {
   deadlineMs: number;
   /** When the relay learned of the operation; the start if upstream does not say. */
   knownSince?: number;
+  /**
+   * Count the deadline from knownSince alone, not from upstream's earlier createdDateTime: set
+   * when the relay started or (re)joined the install at knownSince, so a flow that joins an install
+   * already running gets the whole deadline from its join instead of a TimedOut at once.
+   */
+  deadlineFromKnownSince?: boolean;
   onTerminal?(p: InstallProgress): void;
   /** Once, when the install first reads as TimedOut (the deadline passed before upstream ended it). */
   onTimedOut?(p: InstallProgress): void;
@@ -110,8 +116,14 @@ export class OperationPoller {
     return this.latestAt;
   }
 
+  /** The operation ended, or the install deadline has passed: this poller has nothing more to tell. */
+  get ended(): boolean {
+    return (this.latest !== undefined && isTerminal(this.latest.status)) || this.o.clock.now() >= this.deadlineAt();
+  }
+
   /** Epoch ms after which the install counts as timed out. */
   deadlineAt(): number {
+    if (this.o.deadlineFromKnownSince) return this.knownSince + this.o.deadlineMs;
     const started = this.latest?.startedAt ? Date.parse(this.latest.startedAt) : Number.NaN;
     return (Number.isNaN(started) ? this.knownSince : Math.min(started, this.knownSince)) + this.o.deadlineMs;
   }

@@ -24,7 +24,8 @@ export class OperationPollers {
     return poller;
   }
 
-  /** Drops a poller (its operation turned out not to exist). */
+  /** Drops a poller nobody waits on (its operation turned out not to exist, or a new install or
+   *  join of the same key starts, which must not inherit an ended operation's answer). */
   forget(key: string): void {
     const poller = this.pollers.get(key);
     if (poller && poller.waiting === 0) this.pollers.delete(key);

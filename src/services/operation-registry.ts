@@ -12,6 +12,12 @@ export interface InstallRecord {
   startedAt: string;
   /** callerLabel of whoever started it, for the logs. */
   startedBy: string;
+  /**
+   * Upstream accepted our install POST without an operation id, so it is followed through the
+   * package state, which may lag behind the POST: until the package shows the install under way
+   * (or a grace period passes), "nothing under way" means "not listed yet", not Canceled.
+   */
+  acceptedWithoutOperation?: boolean;
 }
 
 export interface InstallRegistry {
