@@ -31,15 +31,28 @@ export function createFileAuditStore(path: string, options: FileAuditStoreOption
   async function openForAppend(): Promise<FileHandle> {
     await mkdir(dirname(file), { recursive: true });
     const fh = await open(file, 'a+');
-    // A crash mid-write can leave the last line without its newline; start ours on a fresh line
-    // so the torn line stays the only casualty.
-    const size = (await stat(file)).size;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await fh.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) await fh.appendFile('\n');
+    try {
+      // A crash or a failed write can leave the last line without its newline; start ours on a
+      // fresh line so the torn line stays the only casualty.
+      const size = (await stat(file)).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        await fh.read(last, 0, 1, size - 1);
+        if (last[0] !== 0x0a) await fh.appendFile('\n');
+      }
+      return fh;
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
     }
-    return fh;
+  }
+
+  /** Forgets the handle after a failed open or write, so the next write opens the file again (and
+   *  repairs a line the failure may have torn) instead of failing on the same handle until restart. */
+  async function dropHandle(): Promise<void> {
+    const dropped = handle;
+    handle = undefined;
+    await dropped?.then((fh) => fh.close()).catch(() => {});
   }
 
   function append(entry: AuditLogEntry): Promise<void> {
@@ -47,10 +60,15 @@ export function createFileAuditStore(path: string, options: FileAuditStoreOption
       return Promise.reject(new Error(`The audit store ${file} is closed; the change was not recorded.`));
     const line = `${JSON.stringify(entry)}\n`;
     const write = queue.then(async () => {
-      handle ??= openForAppend();
-      const fh = await handle;
-      await fh.appendFile(line, 'utf8');
-      await fh.datasync();
+      try {
+        handle ??= openForAppend();
+        const fh = await handle;
+        await fh.appendFile(line, 'utf8');
+        await fh.datasync();
+      } catch (err) {
+        await dropHandle();
+        throw err;
+      }
     });
     // The queue survives a failed write; the caller still sees the failure.
     queue = write.catch(() => {});

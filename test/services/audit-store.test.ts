@@ -1,7 +1,15 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import t, { type Test } from 'tap';
 import type { AuditRecord, AuditStore } from '../../src/services/audit-store.js';
 import { createAuditStore } from '../../src/services/audit-store-factory.js';
@@ -197,6 +205,42 @@ t.test('a process killed after the intent leaves an "unknown" record', async (t)
   t.equal(only?.changeId, 'c1');
   t.equal(only?.outcome, 'unknown', 'the crash left a record whose outcome says unknown');
   await store.close();
+});
+
+t.test('file store: a failed open does not poison later writes', async (t) => {
+  const path = tempFile(t);
+  const dir = dirname(path);
+  writeFileSync(dir, 'not a directory'); // the audit directory cannot be created
+  const store = createFileAuditStore(path);
+  t.teardown(() => store.close());
+  await t.rejects(store.record(rec(1)), 'the write fails while the directory is blocked');
+  rmSync(dir); // the operator fixes it
+  await store.record(rec(2));
+  t.same(
+    (await store.list({ pageSize: 10 })).items.map((r) => r.changeId),
+    ['c2'],
+    'the next write opens the file again and succeeds',
+  );
+});
+
+t.test('file store: after a failed append the next write reopens, on a fresh line', async (t) => {
+  const path = tempFile(t);
+  mkdirSync(dirname(path), { recursive: true });
+  symlinkSync('/dev/full', path); // every append fails with ENOSPC (a full disk)
+  const bad: number[] = [];
+  const store = createFileAuditStore(path, { onBadLine: (n) => bad.push(n) });
+  t.teardown(() => store.close());
+  await t.rejects(store.record(rec(1)), { code: 'ENOSPC' });
+  // Space is freed; the failed write left half a line behind.
+  rmSync(path);
+  writeFileSync(path, `${JSON.stringify({ kind: 'record', record: rec(0) })}\n{"kind":"record","rec`);
+  await store.record(rec(2));
+  t.same(
+    (await store.list({ pageSize: 10 })).items.map((r) => r.changeId),
+    ['c2', 'c0'],
+    'the write after the failure landed in the file, on its own line',
+  );
+  t.same(bad, [2], 'only the torn line is unreadable');
 });
 
 t.test('factory refuses a spec it does not know', async (t) => {
