@@ -7,6 +7,7 @@ import {
   flagsOf,
   type IsolationPolicy,
   type IsolationRule,
+  isNeverConfigured,
   meaningOf,
   normalisePolicy,
   type RawAllowedTenant,
@@ -96,11 +97,14 @@ export function validateChange(change: IsolationChange, ownTenantId: string): vo
 }
 
 /** The document upstream gets when a never-configured tenant stores its first policy: not enforced,
- *  so adding a rule never switches isolation on as a side effect. */
+ *  so adding a rule never switches isolation on as a side effect. That holds for the placeholder
+ *  document too (see isNeverConfigured): its `isDisabled: false` was never anyone's choice. */
 function startingDocument(raw: RawIsolationPolicy | null, ownTenantId: string): RawIsolationPolicy {
+  const neverConfigured = isNeverConfigured(raw);
   const doc: RawIsolationPolicy = raw && typeof raw === 'object' ? structuredClone(raw) : {};
-  if (!doc.properties || typeof doc.properties !== 'object') doc.properties = { isDisabled: true };
+  if (!doc.properties || typeof doc.properties !== 'object') doc.properties = {};
   const props = doc.properties;
+  if (neverConfigured) props.isDisabled = true;
   if (typeof props.tenantId !== 'string' || props.tenantId === '') props.tenantId = tenantKey(ownTenantId);
   if (!Array.isArray(props.allowedTenants)) props.allowedTenants = [];
   return doc;

@@ -89,11 +89,30 @@ function ruleFromRaw(entry: RawAllowedTenant): IsolationRule | null {
   };
 }
 
+function propertiesOf(raw: RawIsolationPolicy | null) {
+  return raw && typeof raw === 'object' && raw.properties && typeof raw.properties === 'object'
+    ? raw.properties
+    : undefined;
+}
+
+/** Whether the tenant has never stored a policy: 404 / empty / null (read as null), or the
+ *  placeholder some tenants answer with instead (the terraform "never configured" fixture:
+ *  `{"properties":{"isDisabled":false,"allowedTenants":[]}}`): no tenantId and no rules. Its
+ *  `isDisabled: false` is not a stored choice, so it is not read as isolation switched on. */
+export function isNeverConfigured(raw: RawIsolationPolicy | null): boolean {
+  const props = propertiesOf(raw);
+  if (!props) return true;
+  const noTenant = typeof props.tenantId !== 'string' || props.tenantId === '';
+  const noRules =
+    props.allowedTenants === undefined ||
+    props.allowedTenants === null ||
+    (Array.isArray(props.allowedTenants) && props.allowedTenants.length === 0);
+  return noTenant && noRules;
+}
+
 export function normalisePolicy(raw: RawIsolationPolicy | null, ownTenantId: string): IsolationPolicy {
-  const props =
-    raw && typeof raw === 'object' && raw.properties && typeof raw.properties === 'object'
-      ? raw.properties
-      : undefined;
+  const props = propertiesOf(raw);
+  const configured = !isNeverConfigured(raw);
   const allowed = Array.isArray(props?.allowedTenants) ? props.allowedTenants : [];
   const rules = allowed.map(ruleFromRaw).filter((r): r is IsolationRule => r !== null);
   return {
@@ -101,8 +120,8 @@ export function normalisePolicy(raw: RawIsolationPolicy | null, ownTenantId: str
       typeof props?.tenantId === 'string' && props.tenantId
         ? tenantKey(props.tenantId)
         : tenantKey(ownTenantId),
-    enabled: props ? props.isDisabled !== true : false,
-    configured: props !== undefined,
+    enabled: configured && props ? props.isDisabled !== true : false,
+    configured,
     rules,
     revision: policyRevision(raw),
   };

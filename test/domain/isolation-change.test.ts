@@ -159,6 +159,41 @@ t.test('a never-configured tenant gets a complete, not-enforced document', async
   }
 });
 
+t.test('the placeholder document starts the first write with isolation off, like a 404', async (t) => {
+  const placeholder = (): RawIsolationPolicy => ({ properties: { isDisabled: false, allowedTenants: [] } });
+  const after = applyChange(
+    placeholder(),
+    { action: 'upsertRule', rule: { tenantId: A, direction: 'Both' } },
+    OWN,
+  );
+  t.same(
+    after,
+    applyChange(null, { action: 'upsertRule', rule: { tenantId: A, direction: 'Both' } }, OWN),
+    'the same document as after a 404',
+  );
+  t.equal(after.properties!.isDisabled, true, 'adding a rule does not switch enforcement on');
+  const removed = applyChange(placeholder(), { action: 'removeRule', tenantId: A }, OWN);
+  t.equal(removed.properties!.isDisabled, true);
+  const enabled = applyChange(placeholder(), { action: 'setEnabled', enabled: true }, OWN);
+  t.equal(enabled.properties!.isDisabled, false, 'switching it on is still possible when asked');
+  const kept = applyChange(
+    {
+      properties: { isDisabled: false, allowedTenants: [], futureField: 1 },
+      extra: 'x',
+    } as RawIsolationPolicy,
+    { action: 'upsertRule', rule: { tenantId: A, direction: 'Both' } },
+    OWN,
+  );
+  t.match(kept, { extra: 'x', properties: { futureField: 1, isDisabled: true } }, 'unknown fields kept');
+  // A configured, enforced policy with no rules is a real choice and stays enforced.
+  const real = applyChange(
+    { properties: { tenantId: OWN, isDisabled: false, allowedTenants: [] } },
+    { action: 'upsertRule', rule: { tenantId: A, direction: 'Both' } },
+    OWN,
+  );
+  t.equal(real.properties!.isDisabled, false);
+});
+
 t.test('validation refuses own tenant, duplicates and missing directions with reasons', async (t) => {
   refused(
     t,

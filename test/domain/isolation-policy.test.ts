@@ -2,6 +2,7 @@ import t from 'tap';
 import {
   canonicalJson,
   directionOf,
+  isNeverConfigured,
   meaningOf,
   normalisePolicy,
   policyRevision,
@@ -24,6 +25,34 @@ t.test('never configured: null, empty object, missing properties', async (t) => 
     t.match(p.revision, /^[A-Za-z0-9_-]{16}$/);
   }
 });
+
+t.test(
+  'never configured: the placeholder document (no tenantId, no rules) is not read as enforced',
+  async (t) => {
+    const placeholders: RawIsolationPolicy[] = [
+      { properties: { isDisabled: false, allowedTenants: [] } }, // the terraform "never configured" fixture
+      { properties: { isDisabled: false } },
+      { properties: { tenantId: '', isDisabled: false, allowedTenants: [] } },
+    ];
+    for (const raw of placeholders) {
+      const p = normalisePolicy(raw, OWN);
+      t.equal(p.configured, false, `${JSON.stringify(raw)}: not configured`);
+      t.equal(p.enabled, false, `${JSON.stringify(raw)}: not enforced`);
+      t.equal(isNeverConfigured(raw), true);
+    }
+    // A stored choice stays one: with its tenant id, or with rules, the document is configured.
+    const stored = normalisePolicy(
+      { properties: { tenantId: OWN, isDisabled: false, allowedTenants: [] } },
+      OWN,
+    );
+    t.match(stored, { configured: true, enabled: true }, 'enforced with no rules, as stored');
+    const withRules = normalisePolicy(
+      { properties: { isDisabled: false, allowedTenants: [{ tenantId: A, direction: { inbound: true } }] } },
+      OWN,
+    );
+    t.match(withRules, { configured: true, enabled: true });
+  },
+);
 
 t.test('the documented shape, missing tenantId, missing flags, neither flag, empty tenantId', async (t) => {
   const raw: RawIsolationPolicy = {
@@ -63,9 +92,9 @@ t.test('the documented shape, missing tenantId, missing flags, neither flag, emp
     'isDisabled true → not enabled',
   );
   t.equal(
-    normalisePolicy({ properties: {} }, OWN).enabled,
+    normalisePolicy({ properties: { tenantId: OWN } }, OWN).enabled,
     true,
-    'a stored policy without isDisabled is enforced (Go zero value)',
+    'a stored policy without isDisabled is enforced (Go zero value); with no tenantId and no rules it is the never-configured placeholder',
   );
 });
 

@@ -79,7 +79,8 @@ t.test('GetIsolationPolicy: a never-configured tenant in every wire shape', asyn
     t.equal(res.status, 200, `${shape}: 200`);
     t.equal(res.body.tenantId, OWN, `${shape}: own tenant filled in`);
     t.same(res.body.rules, [], `${shape}: no rules`);
-    t.equal(res.body.configured, shape === 'emptyPolicy', `${shape}: configured flag`);
+    t.equal(res.body.configured, false, `${shape}: not configured`);
+    t.equal(res.body.enabled, false, `${shape}: not enforced`);
   }
   // A first rule on a never-configured tenant stores a complete document and does not switch isolation on.
   stack.sim.control.setPolicy(OWN, undefined);
@@ -93,6 +94,26 @@ t.test('GetIsolationPolicy: a never-configured tenant in every wire shape', asyn
   t.same(stored().properties.tenantId, OWN);
   t.same(storedRules(), { [FABRIKAM]: 'true/true' });
 });
+
+t.test(
+  'a first rule on the placeholder policy (no tenantId, no rules) does not switch isolation on',
+  async (t) => {
+    stack.sim.control.setPolicy(OWN, undefined);
+    stack.sim.control.setOption('neverConfiguredResponse', 'emptyPolicy');
+    const res = await stack.request('PUT', `/v1/tenant-isolation/rules/${FABRIKAM}`, {
+      body: { direction: 'Both' },
+    });
+    stack.sim.control.setOption('neverConfiguredResponse', '404');
+    t.equal(res.status, 200);
+    t.equal(res.body.verified, true);
+    t.equal(res.body.policy.enabled, false, 'answer: not enforced');
+    t.equal(res.body.diff.enabledBefore, false);
+    t.equal(res.body.diff.enabledAfter, false, 'the diff shows no switch');
+    t.equal(stored().properties.isDisabled, true, 'stored with isolation off');
+    t.equal(stored().properties.tenantId, OWN);
+    t.same(storedRules(), { [FABRIKAM]: 'true/true' });
+  },
+);
 
 t.test('UpsertIsolationRule adds one rule, keeps the others and every unknown field', async (t) => {
   const seeded = stored();
