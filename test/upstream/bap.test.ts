@@ -78,13 +78,24 @@ t.test('bap', async (t) => {
     t.ok(fx.clock.sleeps.length >= 1 && fx.clock.sleeps.every((ms) => ms >= 2000 && ms <= 60_000), `clamped waits ${fx.clock.sleeps}`);
   });
 
-  t.test('isolation: PUT is retried on 429 (a full replace is idempotent)', async (t) => {
+  t.test('isolation: PUT is resent after 429 (throttled, so upstream did not process it)', async (t) => {
     control.addFault({ route: 'bap.isolation.put', kind: 'status', status: 429, retryAfter: '2', times: 1 });
     const doc = { properties: { tenantId, isDisabled: false, allowedTenants: [{ tenantId: '*', direction: { inbound: true, outbound: false } }] } };
     await up.isolation.put(tenantId, doc, fx.ctx());
     t.same(fx.clock.sleeps, [2000]);
     t.equal(control.calls({ route: 'bap.isolation.put' }).length, 2);
     t.match(control.getPolicy(tenantId), doc);
+  });
+
+  t.test('isolation: PUT is not resent after a 503 (it may have landed; the service decides)', async (t) => {
+    control.addFault({ route: 'bap.isolation.put', kind: 'status', status: 503, after: true, times: 1 });
+    const before = control.calls({ route: 'bap.isolation.put' }).length;
+    const doc = { properties: { tenantId, isDisabled: false, allowedTenants: [{ tenantId: '*', direction: { inbound: false, outbound: true } }] } };
+    const err = await up.isolation.put(tenantId, doc, fx.ctx()).catch((e) => e);
+    t.type(err, UpstreamError);
+    t.equal(err.status, 503);
+    t.equal(control.calls({ route: 'bap.isolation.put' }).length - before, 1, 'one PUT');
+    t.match(control.getPolicy(tenantId), doc, 'it had landed');
   });
 
   t.test('isolation: upstream 400 envelope surfaces its message', async (t) => {
