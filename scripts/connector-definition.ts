@@ -13,7 +13,7 @@ import { serializeDefinition } from '../src/http/openapi-document.js';
 import type { UpstreamClients } from '../src/upstream/types.js';
 
 /** Upstream clients that refuse every call: generating the definition never calls a route. */
-function unreachableUpstream(): UpstreamClients {
+export function unreachableUpstream(): UpstreamClients {
   const refuse = () => {
     throw new Error('the definition build has no upstream; this call should not happen');
   };

@@ -6,32 +6,16 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import type { UpstreamClients } from '../../src/upstream/types.js';
+import { unreachableUpstream } from '../../scripts/connector-definition.js';
 import { checkDefinition } from './helpers/connector-rules.js';
 
 const committed = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../apiDefinition.swagger.json', import.meta.url)), 'utf8'),
 );
 
-function refusingUpstream(): UpstreamClients {
-  const refuse = () => {
-    throw new Error('no upstream in this test');
-  };
-  const section = new Proxy({}, { get: () => refuse });
-  return {
-    appManagement: section,
-    environments: section,
-    tenant: section,
-    isolation: section,
-    tenantDiscovery: section,
-    checkReady: refuse,
-    close: async () => {},
-  } as unknown as UpstreamClients;
-}
-
 async function appWith(env: Record<string, string>) {
   const config = loadConfig({ LOG_LEVEL: 'silent', AUDIT_STORE: 'memory', UPSTREAM: 'simulator', ...env });
-  const app = await buildApp({ config, upstream: refusingUpstream() });
+  const app = await buildApp({ config, upstream: unreachableUpstream() });
   await app.ready();
   return app;
 }
