@@ -1,24 +1,13 @@
-// A stand-in for the simulator's Entra ID endpoints, used only until the simulator lands: an HTTP
-// JWKS on 127.0.0.1 and a minter with the same options as sim.control.mintToken.
+// A small Entra ID stand-in for what the simulator cannot do on demand: rotate its signing key and
+// stop serving its JWKS. An HTTP JWKS on 127.0.0.1 and a minter with sim.control.mintToken's options.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { MintTokenOptions } from '../../../src/simulator/types.js';
 
-export interface MintOptions {
-  audience?: string;
-  tenantId?: string;
-  oid?: string;
-  upn?: string;
-  appid?: string;
-  roles?: string[];
-  scp?: string;
-  expiresInSeconds?: number;
-  notBeforeOffsetSeconds?: number;
-  issuer?: string;
-  kid?: string;
-  extraClaims?: Record<string, unknown>;
-}
+/** The simulator's mint options, with the audience optional (the local minter has a default). */
+export type MintOptions = Omit<MintTokenOptions, 'audience'> & { audience?: string };
 
 export async function startLocalEntra() {
   const tenantId = randomUUID();
