@@ -28,7 +28,7 @@ import type {
 } from './types.js';
 
 export * from './types.js';
-export { DEMO_ENVIRONMENTS, defaultSeed } from './seed.js';
+export { DEMO_ENVIRONMENTS, DEMO_TENANTS, defaultSeed } from './seed.js';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'BadRequest',

@@ -3,10 +3,14 @@
 import { readFileSync } from 'node:fs';
 import type { SeedPackage, SimulatorSeed } from './types.js';
 
-const CONTOSO = '7c3d9f2a-0b1e-4c5d-8e6f-9a0b1c2d3e4f';
-const FABRIKAM = '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3';
-const NORTHWIND = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
-const WOODGROVE = 'b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e';
+/** The demo tenants' ids, exported like DEMO_ENVIRONMENTS so tests name them instead of copying them. */
+export const DEMO_TENANTS = {
+  contoso: '7c3d9f2a-0b1e-4c5d-8e6f-9a0b1c2d3e4f',
+  fabrikam: '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3',
+  northwind: '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b',
+  woodgrove: 'b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e',
+} as const;
+const { contoso: CONTOSO, fabrikam: FABRIKAM, northwind: NORTHWIND, woodgrove: WOODGROVE } = DEMO_TENANTS;
 
 export const DEMO_ENVIRONMENTS = {
   default: 'Default-7c3d9f2a-0b1e-4c5d-8e6f-9a0b1c2d3e4f',

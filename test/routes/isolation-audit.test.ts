@@ -8,22 +8,7 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { createFileAuditStore } from '../../src/services/audit-store-file.js';
 import { type Stack, startStack } from '../helpers/stack.js';
-
-/** The fields these tests read from rules, diffs and audit records in JSON answers. */
-type Row = {
-  tenantId: string;
-  tenantDisplayName: string | null;
-  direction: string;
-  changeId: string;
-  reason: string;
-  at: string;
-  ruleTenantId: string;
-  outcome: string;
-};
-
-const FABRIKAM = '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3';
-const WOODGROVE = 'b1c2d3e4-f5a6-4b7c-9d8e-0f1a2b3c4d5e';
-const OTHER = 'aaaaaaaa-1111-4222-8333-444444444444';
+import { FABRIKAM, OTHER, WOODGROVE, type Row } from './isolation-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'isolation-audit-'));
 const auditFile = join(dir, 'audit.jsonl');

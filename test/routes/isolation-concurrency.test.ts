@@ -4,30 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { type Stack, startStack } from '../helpers/stack.js';
-
-/** The fields these tests read from rules, diffs and audit records in JSON answers. */
-type Row = {
-  tenantId: string;
-  tenantDisplayName: string | null;
-  direction: string;
-  changeId: string;
-  reason: string;
-  at: string;
-  ruleTenantId: string;
-  outcome: string;
-};
-
-const OWN = '7c3d9f2a-0b1e-4c5d-8e6f-9a0b1c2d3e4f';
-const FABRIKAM = '2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3';
-const NORTHWIND = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
-const OUTSIDER_NAME = 'Added by another admin';
-
-type Entry = {
-  tenantId?: string;
-  tenantDisplayName?: string;
-  direction?: { inbound?: boolean; outbound?: boolean };
-};
-type Raw = { properties: { isDisabled?: boolean; allowedTenants: Entry[] } };
+import { FABRIKAM, NORTHWIND, OUTSIDER_NAME, OWN, type Row, type Raw } from './isolation-fixtures.js';
 
 let stack: Stack;
 t.before(async () => {

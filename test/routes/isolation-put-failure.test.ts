@@ -8,15 +8,8 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import type { IsolationClient } from '../../src/upstream/types.js';
 import { type Stack, startStack } from '../helpers/stack.js';
+import { OUTSIDER_NAME, type Raw } from './isolation-fixtures.js';
 
-const OUTSIDER_NAME = 'Added by another admin';
-
-type Entry = {
-  tenantId?: string;
-  tenantDisplayName?: string;
-  direction?: { inbound?: boolean; outbound?: boolean };
-};
-type Raw = { properties: { isDisabled?: boolean; allowedTenants: Entry[] } };
 type Record = { changeId: string; outcome: string; verified: boolean | null; completedAt: string | null };
 
 let stack: Stack;
