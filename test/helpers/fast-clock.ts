@@ -1,7 +1,7 @@
 // A Clock for tests: now() follows the wall clock plus all the time "slept" so far, and sleep()
 // returns at once (after a macrotask, so other work interleaves) while recording how long the
 // code asked to wait. Tests assert on `sleeps` instead of measuring real time.
-import type { Clock } from '../../src/clock.js';
+import { type Clock, systemClock } from '../../src/clock.js';
 
 export class FastClock implements Clock {
   readonly sleeps: number[] = [];
@@ -20,5 +20,16 @@ export class FastClock implements Clock {
 
   get totalSleptMs(): number {
     return this.sleeps.reduce((a, b) => a + b, 0);
+  }
+}
+
+/** The wall clock plus whatever the test jumps forward (`skewMs`); sleeps are real. */
+export class JumpClock implements Clock {
+  skewMs = 0;
+  now() {
+    return Date.now() + this.skewMs;
+  }
+  sleep(ms: number, signal?: AbortSignal) {
+    return systemClock.sleep(ms, signal);
   }
 }

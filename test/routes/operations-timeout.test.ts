@@ -2,21 +2,10 @@
 // relay_installs_total counts it once, as timed_out — not as failed, and not again on later polls
 // or when upstream ends it afterwards.
 import t from 'tap';
-import { type Clock, systemClock } from '../../src/clock.js';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/seed.js';
 import { startStack } from '../helpers/stack.js';
 import { getAbsolute } from './packages-engine.js';
-
-/** The wall clock, plus whatever the test jumps forward. Sleeps are real. */
-class JumpClock implements Clock {
-  skewMs = 0;
-  now() {
-    return Date.now() + this.skewMs;
-  }
-  sleep(ms: number, signal?: AbortSignal) {
-    return systemClock.sleep(ms, signal);
-  }
-}
+import { JumpClock } from '../helpers/fast-clock.js';
 
 const ENV = DEMO_ENVIRONMENTS.sales;
 

@@ -2,26 +2,15 @@
 // of it, an upstream that accepts the install without naming an operation, an install past the
 // relay's deadline, and a relay behind a proxy with a path prefix. Over HTTP against the simulator.
 import t from 'tap';
-import { type Clock, systemClock } from '../../src/clock.js';
 import { PACKAGE_STATE_OPERATION_ID } from '../../src/domain/install-status.js';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/seed.js';
 import { startStack } from '../helpers/stack.js';
 import { followLikeEngine, getAbsolute } from './packages-engine.js';
+import { JumpClock } from '../helpers/fast-clock.js';
 
 const ENV = DEMO_ENVIRONMENTS.sales;
 const install = (name: string, query = '') => `/v1/environments/${ENV}/packages/${name}/install${query}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The wall clock, plus whatever the test jumps forward. Sleeps are real. */
-class JumpClock implements Clock {
-  skewMs = 0;
-  now() {
-    return Date.now() + this.skewMs;
-  }
-  sleep(ms: number, signal?: AbortSignal) {
-    return systemClock.sleep(ms, signal);
-  }
-}
 
 t.test('an earlier status read of the package does not answer for a new install of it', async (t) => {
   const stack = await startStack({ speed: 1e-9 }); // upstream holds every install where it is

@@ -3,7 +3,6 @@
 // list that lags behind an install it just accepted. Everything from InstallService down is real;
 // only the upstream clients are scripted.
 import t from 'tap';
-import { type Clock, systemClock } from '../../src/clock.js';
 import { PACKAGE_STATE_OPERATION_ID } from '../../src/domain/install-status.js';
 import { EnvironmentPackages } from '../../src/services/environment-packages.js';
 import { EnvironmentService } from '../../src/services/environment-service.js';
@@ -12,23 +11,14 @@ import { OperationPollers } from '../../src/services/operation-pollers.js';
 import { InMemoryInstallRegistry } from '../../src/services/operation-registry.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import type { AppManagementClient, EnvironmentsClient, OperationSnapshot, RawApplicationPackage } from '../../src/upstream/types.js';
+import type { Clock } from '../../src/clock.js';
+import { JumpClock } from '../helpers/fast-clock.js';
 
 const ENV = 'env-1';
 const OP = '6a1f0c3e-2b4d-4e5f-8a9b-0c1d2e3f4a5b';
 const DEADLINE_MS = 60_000;
 const ctx = { correlationId: 'test' };
 const ids = { packageUniqueName: 'msdyn_X', packageVersion: null };
-
-/** The wall clock plus whatever the test jumps forward; sleeps are real. */
-class JumpClock implements Clock {
-  skewMs = 0;
-  now() {
-    return Date.now() + this.skewMs;
-  }
-  sleep(ms: number, signal?: AbortSignal) {
-    return systemClock.sleep(ms, signal);
-  }
-}
 
 function scriptedUpstream(o: { state: () => string; lastOperation?: boolean; acceptWithoutId?: boolean; operationCreated?: number }) {
   let posts = 0;
