@@ -31,11 +31,10 @@ function texts(def: SeedPackage, lcid: string | undefined) {
   };
 }
 
-function commonFields(def: SeedPackage, lcid: string | undefined) {
+/** The catalog fields both package lists carry (the tenant list has only these, per the reference §4.2). */
+function catalogFields(def: SeedPackage, lcid: string | undefined) {
   return {
-    id: def.id,
     uniqueName: def.uniqueName,
-    version: def.version,
     ...texts(def, lcid),
     applicationId: def.applicationId,
     applicationName: def.applicationName ?? def.localizedName,
@@ -44,11 +43,19 @@ function commonFields(def: SeedPackage, lcid: string | undefined) {
     publisherName: def.publisherName,
     publisherId: def.publisherId,
     learnMoreUrl: def.learnMoreUrl ?? 'https://go.microsoft.com/fwlink/?linkid=000000',
+    catalogVisibility: 'None',
+    applicationVisibility: 'All',
+  };
+}
+
+function commonFields(def: SeedPackage, lcid: string | undefined) {
+  return {
+    id: def.id,
+    ...catalogFields(def, lcid),
+    version: def.version,
     crmMinversion: def.crmMinversion ?? '9.0',
     crmMaxVersion: null,
     customHandleUpgrade: false,
-    catalogVisibility: 'None',
-    applicationVisibility: 'All',
     startDateUtc: '2020-01-01T00:00:00Z',
     endDateUtc: '2050-01-01T00:00:00Z',
     supportedCountries: def.supportedCountries ?? ['US', 'GB', 'DE', 'FR', 'NL'],
@@ -170,17 +177,7 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
     async (request, reply) => {
       if (!(await guard(request, reply))) return reply;
       const items = state.seed.packages.map((def) => ({
-        uniqueName: def.uniqueName,
-        ...texts(def, request.query.lcid),
-        applicationId: def.applicationId,
-        applicationName: def.applicationName ?? def.localizedName,
-        applicationDescription: null,
-        singlePageApplicationUrl: null,
-        publisherName: def.publisherName,
-        publisherId: def.publisherId,
-        learnMoreUrl: def.learnMoreUrl ?? 'https://go.microsoft.com/fwlink/?linkid=000000',
-        catalogVisibility: 'None',
-        applicationVisibility: 'All',
+        ...catalogFields(def, request.query.lcid),
         errorDetails: def.tenantErrorDetails ?? null,
       }));
       return page(request, items);
