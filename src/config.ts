@@ -214,6 +214,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `"none" is only allowed with UPSTREAM=simulator on a loopback HOST (got UPSTREAM=${upstream}, HOST=${e.HOST}); use apikey or entra`,
     );
   }
+  if (e.DEMO_API_KEY && upstream !== 'simulator') {
+    // The demo key is kept in clear and holds every permission: fine against simulated data, an
+    // open door in front of a real tenant (a short one could switch tenant isolation off).
+    throw new ConfigError(
+      'DEMO_API_KEY',
+      `is for the simulator demo only and is refused with UPSTREAM=${upstream}; remove it and configure hashed keys in API_KEYS (run "npm run hash-key -- <key> <name> <permissions>" to make an entry), or use AUTH_MODE=entra`,
+    );
+  }
   const apiKeys = parseApiKeys(e.API_KEYS);
   if (authMode === 'apikey' && upstream === 'live' && apiKeys.length === 0) {
     throw new ConfigError('API_KEYS', 'AUTH_MODE=apikey with UPSTREAM=live needs at least one key');

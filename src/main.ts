@@ -8,6 +8,7 @@ import { installGracefulShutdown } from './http/shutdown.js';
 import { startSimulator } from './simulator/index.js';
 import { createUpstreamClients } from './upstream/index.js';
 import { simulatorEnv } from './upstream/simulator-env.js';
+import { startBanner } from './start-banner.js';
 
 async function main() {
   let config = loadConfig(process.env);
@@ -42,22 +43,7 @@ async function main() {
   if (config.publicBaseUrlDefaulted) config.publicBaseUrl = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   installGracefulShutdown(app, { timeoutMs: 25_000 });
 
-  const base = config.publicBaseUrl;
-  const keyHeader = config.authMode === 'apikey' ? ` -H "X-API-Key: ${config.demoApiKey ?? '<key>'}"` : '';
-  console.log(
-    [
-      '',
-      `Admin Relay listening on ${address} (upstream: ${config.upstream}, auth: ${config.authMode})`,
-      ...notes,
-      `swagger UI ${base}/docs`,
-      `definition ${base}/apiDefinition.swagger.json`,
-      '',
-      'Try it:',
-      `  curl${keyHeader} ${base}/v1/environments`,
-      `  curl${keyHeader} ${base}/v1/tenant-isolation`,
-      '',
-    ].join('\n'),
-  );
+  console.log(startBanner(config, address, notes));
 }
 
 main().catch((err) => {

@@ -59,11 +59,15 @@ function apiKeyChallenge(description?: string) {
   return [`ApiKey realm=${quote(REALM)}`, `header=${quote('X-API-Key')}`, ...(description ? [`error_description=${quote(description)}`] : [])].join(', ');
 }
 
-function unauthorized(config: Config, code: string, message: string, tokenPresented: boolean): RelayError {
+/**
+ * 401 with a challenge. `challengeText` (fixed wording, never anything the caller sent) goes into
+ * WWW-Authenticate when credentials were presented; `message`, for the body, may say more.
+ */
+function unauthorized(config: Config, code: string, message: string, challengeText?: string): RelayError {
   const challenge =
     config.authMode === 'entra'
-      ? bearerChallenge(config, tokenPresented ? { code: 'invalid_token', description: message } : undefined)
-      : apiKeyChallenge(tokenPresented ? message : undefined);
+      ? bearerChallenge(config, challengeText ? { code: 'invalid_token', description: challengeText } : undefined)
+      : apiKeyChallenge(challengeText);
   return new RelayError(401, code, message, { headers: { 'www-authenticate': challenge } });
 }
 
@@ -115,7 +119,9 @@ export function rawWaitSignature(url: string): string | undefined {
 
 export async function registerAuth(app: RelayApp, deps: AuthDeps) {
   const { config, metrics } = deps;
-  const apiKeys = createApiKeyVerifier(config.apiKeys, config.demoApiKey);
+  // loadConfig already refuses DEMO_API_KEY outside simulator mode; a Config built some other way
+  // must not open a live relay with it either.
+  const apiKeys = createApiKeyVerifier(config.apiKeys, config.upstream === 'simulator' ? config.demoApiKey : undefined);
   const entra =
     config.authMode === 'entra'
       ? (deps.entraVerifier ??
@@ -143,20 +149,20 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       const key = apiKeyOf(request);
       if (!key) {
         if (bearerTokenOf(request)) {
-          refuse('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with API keys: send the key in the X-API-Key header, not a bearer token.', true));
+          refuse('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with API keys: send the key in the X-API-Key header, not a bearer token.', 'send an API key in X-API-Key'));
         }
         return undefined;
       }
       const match = apiKeys.verify(key);
       if (!match) {
-        refuse('invalid_key', unauthorized(config, 'InvalidCredentials', 'The API key in X-API-Key is not valid for this relay; check the connection, or ask the relay operator for a key.', true));
+        refuse('invalid_key', unauthorized(config, 'InvalidCredentials', 'The API key in X-API-Key is not valid for this relay; check the connection, or ask the relay operator for a key.', 'the API key is not valid'));
       }
       return { kind: 'apikey', id: `key:${match!.name}`, name: match!.name, permissions: match!.permissions };
     }
     const token = bearerTokenOf(request);
     if (!token) {
       if (apiKeyOf(request)) {
-        refuse('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with Entra ID: send an access token as "Authorization: Bearer <token>", not an API key.', true));
+        refuse('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with Entra ID: send an access token as "Authorization: Bearer <token>", not an API key.', 'send an Entra ID access token'));
       }
       return undefined;
     }
@@ -177,7 +183,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
         request.log.warn({ reason: err.reason }, 'could not load Entra ID signing keys');
         return refuse(err.reason, new RelayError(503, 'AuthenticationUnavailable', err.description, { retryAfter: 5 }));
       }
-      return refuse(`token_${err.reason}`, unauthorized(config, 'InvalidToken', `The bearer token was refused: ${err.description}`, true));
+      return refuse(`token_${err.reason}`, unauthorized(config, 'InvalidToken', `The bearer token was refused: ${err.description}`, err.challengeDescription));
     }
   }
 
@@ -219,7 +225,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
         config.authMode === 'entra'
           ? 'send an Entra ID access token for this relay as "Authorization: Bearer <token>"'
           : 'send an API key in the X-API-Key header';
-      refuse('missing', unauthorized(config, 'AuthenticationRequired', `This operation needs credentials: ${how}.`, false));
+      refuse('missing', unauthorized(config, 'AuthenticationRequired', `This operation needs credentials: ${how}.`));
     }
     request.caller = caller!;
     // Who called goes into every later log line of this request (never the token itself).

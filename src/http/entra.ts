@@ -15,6 +15,7 @@ import {
 } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { PERMISSIONS, type Permission } from '../config.js';
+import { printableAscii } from './printable-text.js';
 
 export const CLOCK_SKEW_SECONDS = 60;
 const ALLOWED_ALGORITHMS = ['RS256'];
@@ -30,15 +31,43 @@ export interface EntraIdentity {
   permissions: Set<Permission>;
 }
 
+/**
+ * What WWW-Authenticate's error_description says per reason: fixed text, never a value from the
+ * token, because a header cannot carry CR/LF or wide characters (Node refuses the whole answer)
+ * and must not echo what an attacker chose. The JSON body says more (`description`).
+ */
+const CHALLENGE_TEXT: Record<string, string> = {
+  malformed: 'the token is not a well-formed JWT',
+  algorithm: 'only RS256 tokens from Entra ID are accepted',
+  config: 'the relay has no ENTRA_AUDIENCE configured',
+  tenant: 'the token tenant is not allowed',
+  expired: 'the token has expired',
+  audience: 'the token is for another audience',
+  issuer: 'the token issuer is not accepted',
+  not_yet_valid: 'the token is not valid yet',
+  unknown_key: 'the token signing key is unknown',
+  signature: 'the token signature does not verify',
+  jwks_unavailable: 'the signing keys could not be loaded',
+};
+
 /** Why a token was refused. `unavailable` means we could not get the signing keys (our problem, 503). */
 export class EntraTokenError extends Error {
   override readonly name = 'EntraTokenError';
+  /** For the JSON body: a sentence, printable ASCII, token values quoted in shortened form. */
+  readonly description: string;
   constructor(
     readonly reason: string,
-    readonly description: string,
+    description: string,
     readonly unavailable = false,
   ) {
-    super(description);
+    const text = printableAscii(description, 400);
+    super(text);
+    this.description = text;
+  }
+
+  /** For WWW-Authenticate: fixed text per reason, nothing taken from the token. */
+  get challengeDescription(): string {
+    return CHALLENGE_TEXT[this.reason] ?? 'the token is not valid';
   }
 }
 
@@ -152,7 +181,7 @@ export function createEntraVerifier(opts: EntraVerifierOptions): EntraVerifier {
         throw new EntraTokenError('malformed', 'The bearer token is not a well-formed JWT.');
       }
       if (!alg || !ALLOWED_ALGORITHMS.includes(alg)) {
-        throw new EntraTokenError('algorithm', `The token is signed with "${alg ?? 'none'}"; only RS256 tokens from Entra ID are accepted.`);
+        throw new EntraTokenError('algorithm', `The token is signed with ${printableAscii(JSON.stringify(alg ?? 'none'), 40)}; only RS256 tokens from Entra ID are accepted.`);
       }
       if (opts.audiences.length === 0) {
         throw new EntraTokenError('config', 'This relay has no ENTRA_AUDIENCE configured, so it accepts no Entra ID token; set it to the relay app id URI and client id.');
@@ -189,9 +218,9 @@ function describeJoseError(err: unknown, claims: JWTPayload, issuers: string[], 
       return new EntraTokenError('expired', 'The token has expired; get a new one (Power Automate does this when the connection is refreshed).');
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       if (e.claim === 'aud')
-        return new EntraTokenError('audience', `The token is for audience ${JSON.stringify(claims.aud)}, not this relay (${audiences.join(', ')}); request it for the relay's app id URI.`);
+        return new EntraTokenError('audience', `The token is for audience ${printableAscii(JSON.stringify(claims.aud))}, not this relay (${audiences.join(', ')}); request it for the relay's app id URI.`);
       if (e.claim === 'iss')
-        return new EntraTokenError('issuer', `The token issuer ${JSON.stringify(claims.iss)} is not accepted; expected ${issuers.join(' or ')}.`);
+        return new EntraTokenError('issuer', `The token issuer ${printableAscii(JSON.stringify(claims.iss))} is not accepted; expected ${issuers.join(' or ')}.`);
       if (e.claim === 'nbf')
         return new EntraTokenError('not_yet_valid', 'The token is not valid yet (nbf is in the future); check the clock of the machine that issued it.');
       return new EntraTokenError('claims', `The token's ${e.claim ?? 'claims'} claim is not valid: ${e.message ?? 'check failed'}.`);

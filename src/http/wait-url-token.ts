@@ -19,7 +19,9 @@ export function createWaitUrlSigner(secret: string, ttlMs: number): WaitUrlSigne
       return `${exp}.${mac(path, exp)}`;
     },
     verify(path, sig, now) {
-      const m = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(sig);
+      // Only the form sign() writes: a changed spelling of the same expiry (leading zeros) must be
+      // refused like any other change to the URL, not accepted because it means the same number.
+      const m = /^([1-9]\d{0,11})\.([A-Za-z0-9_-]{43})$/.exec(sig);
       if (!m) return 'malformed';
       const exp = Number(m[1]);
       const expected = Buffer.from(mac(path, exp));
