@@ -1,12 +1,15 @@
 // Service endpoints outside /v1: liveness and readiness. Readiness asks the upstream clients
 // whether a token can be had and upstream answers, cached briefly so probes do not load upstream.
+// Its answer is the same for every caller (ready / not ready and a reason code); what exactly
+// failed is logged, once per check, because /readyz needs no credentials.
 import type { AppDeps, RelayApp } from '../app.js';
 import type { Clock } from '../clock.js';
+import { type NotReadyReason, notReadyReason } from './readiness-reason.js';
 
 const READY_CACHE_MS = 5_000;
 
 export async function registerSystemRoutes(app: RelayApp, deps: AppDeps & { clock: Clock }) {
-  let cached: { at: number; ok: boolean; detail: string } | undefined;
+  let cached: { at: number; reason?: NotReadyReason } | undefined;
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
@@ -15,11 +18,17 @@ export async function registerSystemRoutes(app: RelayApp, deps: AppDeps & { cloc
     if (!cached || now - cached.at > READY_CACHE_MS) {
       try {
         const r = await deps.upstream.checkReady({ correlationId: String(request.id), deadline: now + 10_000 });
-        cached = { at: now, ...r };
+        if (!r.ok) throw new Error(r.detail);
+        request.log.debug({ detail: r.detail }, 'ready');
+        cached = { at: now };
       } catch (err) {
-        cached = { at: now, ok: false, detail: (err as Error).message };
+        const reason = notReadyReason(err);
+        request.log.warn({ reason, err }, 'not ready');
+        cached = { at: now, reason };
       }
     }
-    return reply.status(cached.ok ? 200 : 503).send({ status: cached.ok ? 'ready' : 'not ready', detail: cached.detail });
+    return cached.reason
+      ? reply.status(503).send({ status: 'not ready', reason: cached.reason })
+      : reply.status(200).send({ status: 'ready' });
   });
 }
