@@ -1,6 +1,7 @@
 // Every setting the relay reads, parsed and validated once. A bad value stops the start with a
 // message that names the variable and says what it accepts (see ConfigError).
 import { z } from 'zod';
+import { normalizeHostPort } from './http/forwarded-origin.js';
 
 export const CLOUD_PRESETS = {
   public: {
@@ -101,6 +102,7 @@ const rawSchema = z.object({
   HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
   PUBLIC_BASE_URL: optionalUrl,
   TRUST_PROXY: bool(false),
+  PUBLIC_HOSTS: optionalString,
   UPSTREAM: z.preprocess(emptyToUndefined, z.enum(['simulator', 'live']).optional()),
   AZURE_CLOUD: z.preprocess(
     emptyToUndefined,
@@ -149,6 +151,8 @@ export interface Config {
   /** True when PUBLIC_BASE_URL was not set, so main may fill it in once the port is known. */
   publicBaseUrlDefaulted: boolean;
   trustProxy: boolean;
+  /** Forwarded hosts (lower-case host[:port]) that may appear in Location; empty: any well-formed one. */
+  publicHosts: string[];
   upstream: 'simulator' | 'live';
   azureCloud: AzureCloud;
   ppapiBaseUrl: string;
@@ -235,6 +239,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
 
+  const publicHosts = (e.PUBLIC_HOSTS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const host = normalizeHostPort(entry);
+      if (!host) {
+        throw new ConfigError('PUBLIC_HOSTS', `"${entry}" is not a host[:port]; list public host names such as relay.contoso.com,relay.contoso.com:8443 (comma separated, no scheme or path)`);
+      }
+      return host;
+    });
+
   const publicHost = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
   const auditStore = e.AUDIT_STORE;
   if (!/^(file:.+|memory)$/.test(auditStore)) {
@@ -247,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${publicHost}:${e.PORT}`).replace(/\/+$/, ''),
     publicBaseUrlDefaulted: !e.PUBLIC_BASE_URL,
     trustProxy: e.TRUST_PROXY,
+    publicHosts,
     upstream,
     azureCloud: e.AZURE_CLOUD,
     ppapiBaseUrl: (e.PPAPI_BASE_URL ?? preset.ppapi).replace(/\/+$/, ''),

@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Caller } from '../http/caller.js';
 import { RelayError } from '../http/errors.js';
+import { forwardedOrigin } from '../http/forwarded-origin.js';
 import type { WaitUrlSigner } from '../http/wait-url-token.js';
 
 export interface WaitUrlParams {
@@ -36,16 +37,19 @@ export function statusPathAndQuery(p: WaitUrlParams): string {
  * What Location must start with: PUBLIC_BASE_URL, or behind a trusted proxy the forwarded host
  * under PUBLIC_BASE_URL's path prefix (the proxy strips it before the relay sees the request, so
  * it is only known from configuration). Without X-Forwarded-Proto the scheme is PUBLIC_BASE_URL's:
- * the hop from the proxy is often plain http while callers use https.
+ * the hop from the proxy is often plain http while callers use https. A forwarded host or scheme
+ * that is not well formed, or a host outside PUBLIC_HOSTS when that is set, is ignored.
  */
 export function publicOrigin(
-  request: Pick<FastifyRequest, 'headers' | 'protocol' | 'host'>,
-  config: Pick<Config, 'publicBaseUrl' | 'trustProxy'>,
+  request: Pick<FastifyRequest, 'headers'>,
+  config: Pick<Config, 'publicBaseUrl' | 'trustProxy'> & Partial<Pick<Config, 'publicHosts'>>,
 ): string {
-  if (!config.trustProxy || !request.headers['x-forwarded-host']) return config.publicBaseUrl;
+  if (!config.trustProxy) return config.publicBaseUrl;
+  const forwarded = forwardedOrigin(request.headers, config.publicHosts ?? []);
+  if (!forwarded) return config.publicBaseUrl;
   const base = new URL(config.publicBaseUrl);
-  const protocol = request.headers['x-forwarded-proto'] ? request.protocol : base.protocol.replace(/:$/, '');
-  return `${protocol}://${request.host}${base.pathname.replace(/\/+$/, '')}`;
+  const protocol = forwarded.protocol ?? base.protocol.replace(/:$/, '');
+  return `${protocol}://${forwarded.host}${base.pathname.replace(/\/+$/, '')}`;
 }
 
 /**
