@@ -28,7 +28,7 @@ t.test('host[:port] syntax', async (t) => {
   for (const good of ['relay.fabrikam.com', 'Relay.Fabrikam.COM:8443', '10.0.0.4', '[::1]:3000', 'localhost'])
     t.ok(normalizeHostPort(good), good);
   t.equal(normalizeHostPort('Relay.Fabrikam.COM:8443'), 'relay.fabrikam.com:8443');
-  for (const attack of ATTACKS) if (!attack['x-forwarded-proto']) t.equal(normalizeHostPort(attack['x-forwarded-host']!), undefined, attack['x-forwarded-host']);
+  for (const attack of ATTACKS) if (!attack['x-forwarded-proto']) t.equal(normalizeHostPort(attack['x-forwarded-host']!), undefined, attack['x-forwarded-host']!);
 });
 
 t.test('publicOrigin: bad forwarded values fall back to PUBLIC_BASE_URL', async (t) => {
@@ -47,6 +47,7 @@ t.test('PUBLIC_HOSTS: only listed hosts are used', async (t) => {
   t.equal(publicOrigin({ headers: { 'x-forwarded-host': 'other.example' } }, config), BASE, 'a well-formed host that is not listed');
   t.equal(publicOrigin({ headers: { 'x-forwarded-host': 'relay.contoso.com' } }, config), BASE, 'the port is part of the entry');
   const err = t.throws(() => loadConfig({ PUBLIC_HOSTS: 'https://relay.contoso.com/' })) as ConfigError;
+  t.type(err, ConfigError);
   t.equal(err.variable, 'PUBLIC_HOSTS');
   t.match(err.message, /host\[:port\]/);
 });
