@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import './http/caller.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { registerAuth } from './http/auth.js';
+import { createFailedAuthBudget } from './http/failed-auth-budget.js';
 import { RelayMetrics, registerMetrics } from './http/metrics.js';
 import { registerRateLimit } from './http/rate-limit.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
@@ -79,8 +80,11 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   registerShutdown(app);
   registerMetrics(app, metrics);
   await registerSecurityHeaders(app);
-  await registerAuth(app, { config, metrics });
+  // The limiter's hooks go on each route, so they still run after the auth hook; registering it
+  // first gives the failed-authentication budget its store.
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute });
+  const failedAuthBudget = createFailedAuthBudget(app, { perMinute: config.authFailuresPerMinute, trustProxy: config.trustProxy });
+  await registerAuth(app, { config, metrics, failedAuthBudget });
   // --- end auth
 
   await registerSystemRoutes(app, { ...deps, clock });

@@ -134,6 +134,7 @@ const rawSchema = z.object({
   WAIT_URL_TTL_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().min(1).max(24 * 30).default(48)),
   AUDIT_STORE: z.preprocess(emptyToUndefined, z.string().default('file:./data/audit.jsonl')),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(600)),
+  AUTH_FAILURES_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(30)),
   BODY_LIMIT_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1024).default(256 * 1024)),
   SIMULATOR_SEED: optionalString,
   SIMULATOR_SPEED: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(1)),
@@ -180,6 +181,8 @@ export interface Config {
   waitUrlTtlMs: number;
   auditStore: string;
   rateLimitPerMinute: number;
+  /** Failed authentications per client address per minute before they get 429 instead of 401. */
+  authFailuresPerMinute: number;
   bodyLimitBytes: number;
   simulatorSeed?: string;
   simulatorSpeed: number;
@@ -289,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     waitUrlTtlMs: e.WAIT_URL_TTL_HOURS * 3_600_000,
     auditStore,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     simulatorSeed: e.SIMULATOR_SEED,
     simulatorSpeed: e.SIMULATOR_SPEED,

@@ -11,6 +11,7 @@ import { API_KEY_HEADER, createApiKeyVerifier } from './api-keys.js';
 import type { Caller } from './caller.js';
 import { createEntraVerifier, EntraTokenError, type EntraVerifier } from './entra.js';
 import { RelayError } from './errors.js';
+import type { FailedAuthBudget } from './failed-auth-budget.js';
 import type { RelayMetrics } from './metrics.js';
 
 export interface AuthDeps {
@@ -18,6 +19,8 @@ export interface AuthDeps {
   metrics?: RelayMetrics;
   /** Tests may pass their own verifier; by default one is built from config. */
   entraVerifier?: EntraVerifier;
+  /** Charged for every 401; past it the caller gets 429 instead. */
+  failedAuthBudget?: FailedAuthBudget;
 }
 
 const REALM = 'admin-relay';
@@ -249,6 +252,20 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
     }
   }
 
+  /** Every refused authentication (401) is charged to the client address; past its budget the
+   *  answer is 429 with Retry-After instead. */
+  async function authorizeWithinBudget(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      await authorize(request, reply);
+    } catch (err) {
+      if (deps.failedAuthBudget && err instanceof RelayError && err.statusCode === 401) {
+        const tooMany = await deps.failedAuthBudget.charge(request);
+        if (tooMany) throw tooMany;
+      }
+      throw err;
+    }
+  }
+
   app.decorateRequest('caller');
-  app.addHook('onRequest', authorize);
+  app.addHook('onRequest', authorizeWithinBudget);
 }

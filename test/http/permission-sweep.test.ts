@@ -47,7 +47,8 @@ const keyEntries = PERMISSIONS.flatMap((p) => [
   `allbut-${p}:${sha256Hex(keyFor(`allbut-${p}`))}:${PERMISSIONS.filter((q) => q !== p).join('+')}`,
 ]);
 
-const stack = await startStack({ env: { API_KEYS: keyEntries.join(','), RATE_LIMIT_PER_MINUTE: '100000' } });
+// Far more refused credentials than one client would send: the failed-auth budget is not under test here.
+const stack = await startStack({ env: { API_KEYS: keyEntries.join(','), RATE_LIMIT_PER_MINUTE: '100000', AUTH_FAILURES_PER_MINUTE: '100000' } });
 t.teardown(() => stack.close());
 
 const committed = operationsOf(
