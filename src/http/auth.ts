@@ -12,6 +12,7 @@ import type { Caller } from './caller.js';
 import { createEntraVerifier, EntraTokenError, type EntraVerifier } from './entra.js';
 import { RelayError } from './errors.js';
 import type { FailedAuthBudget } from './failed-auth-budget.js';
+import { printableAscii } from './printable-text.js';
 import type { RelayMetrics } from './metrics.js';
 
 export interface AuthDeps {
@@ -243,7 +244,9 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       throw new RelayError(500, 'RoutePermissionMissing', 'This operation is not configured with a permission, so the relay refuses it; report this to the relay operator.');
     }
     if (!caller!.permissions.has(permission)) {
-      const message = `${caller!.kind === 'apikey' ? `API key "${caller!.name}"` : `${caller!.name}`} lacks the permission ${permission} that this operation needs. ${howToGrant(caller!, permission)}`;
+      // The name comes from the token (upn, appid): quoted as printable ASCII like every token value.
+      const who = printableAscii(caller!.name);
+      const message = `${caller!.kind === 'apikey' ? `API key "${who}"` : who} lacks the permission ${permission} that this operation needs. ${howToGrant(caller!, permission)}`;
       const headers: Record<string, string> =
         config.authMode === 'entra'
           ? { 'www-authenticate': bearerChallenge(config, { code: 'insufficient_scope', description: `needs ${permission}`, scope: permission }) }

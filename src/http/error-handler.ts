@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { UpstreamError } from '../upstream/errors.js';
 import { type ErrorBody, RelayError } from './errors.js';
+import { printableAscii } from './printable-text.js';
 import { relayErrorFromUpstream } from './upstream-error-mapping.js';
 
 function send(reply: FastifyReply, request: FastifyRequest, err: RelayError) {
@@ -114,6 +115,6 @@ export function registerErrorHandler(app: FastifyInstance) {
     return send(reply, request, relayError);
   });
   app.setNotFoundHandler((request, reply) =>
-    send(reply, request, new RelayError(404, 'NotFound', `There is no ${request.method} ${request.url.split('?')[0]} on this relay; see /docs.`)),
+    send(reply, request, new RelayError(404, 'NotFound', `There is no ${request.method} ${printableAscii(request.url.split('?')[0], 200)} on this relay; see /docs.`)),
   );
 }

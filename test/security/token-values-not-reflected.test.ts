@@ -66,3 +66,14 @@ for (const [name, token] of cases) {
     t.same(lines, [], 'nothing logged at warn or above');
   });
 }
+
+t.test("a valid token's own name is quoted as printable ASCII in a 403 too", async (t) => {
+  const token = await entra.mintToken({ upn: `admin\u0100\r\n@${MARKER}`, scp: 'isolation.read' });
+  const res = await request(`${base}/v1/probe/read`, { headers: { authorization: `Bearer ${token}` } });
+  const body = JSON.parse(await res.body.text());
+  t.equal(res.statusCode, 403);
+  t.equal(body.error.code, 'PermissionDenied');
+  t.match(body.error.message, PRINTABLE);
+  t.match(String(res.headers['www-authenticate']), PRINTABLE);
+  t.notMatch(String(res.headers['www-authenticate']), MARKER);
+});
