@@ -23,7 +23,10 @@ t.test('closing answers every held request with 202 and lets in-flight work fini
   const origin = await app.listen({ host: '127.0.0.1', port: 0 });
   const held = Array.from({ length: 50 }, () => request(`${origin}/v1/probe/hold`));
   const slow = request(`${origin}/v1/probe/slow`);
-  await new Promise((r) => setTimeout(r, 100)); // let them all arrive
+  // Close only once all 51 have reached the relay: a fixed pause lost the race on a busy machine,
+  // and a request still on its way when close starts is cut off (ECONNRESET) rather than drained.
+  const inFlight = async () => (await app.metrics.httpInFlight.get()).values[0]?.value ?? 0;
+  while ((await inFlight()) < 51) await new Promise((r) => setTimeout(r, 10));
   t.equal(app.shuttingDown.aborted, false);
   const closing = app.close();
   const answers = await Promise.all(held);
