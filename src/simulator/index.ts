@@ -133,6 +133,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     record.faults = fired.map((f) => f.id);
     const delay = fired.reduce((sum, f) => sum + (f.spec.latencyMs ?? 0), 0);
     if (delay > 0) await sleep(delay);
+    if (request.raw.socket.destroyed) {
+      record.droppedCallerGone = true;
+      reply.hijack();
+      return reply;
+    }
     const late = fired.filter((f) => f.spec.after && f.spec.kind !== 'latency');
     if (late.length > 0)
       afterFaults.set(

@@ -109,6 +109,9 @@ export interface CallRecord {
   /** Who the PPAPI/BAP call's bearer token names (read from its claims, not the token itself):
    *  `user:<upn or oid>` for a delegated token, `app:<appid>` for an app-only one. */
   tokenSubject?: string;
+  /** The caller hung up while an injected latency held the request, so it was dropped unhandled
+   *  (a write held that way never lands). Tests wait for this instead of sleeping past the latency. */
+  droppedCallerGone?: boolean;
 }
 
 export interface FaultSpec {

@@ -4,16 +4,27 @@ import t from 'tap';
 import { request } from 'undici';
 import type { RelayApp } from '../../src/app.js';
 import { installGracefulShutdown } from '../../src/http/shutdown.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { buildProbeApp } from '../http/support/probe-app.js';
+
+// Counts the requests that reached their handler, and holds the slow one until the test lets it go,
+// so the test knows every request is in flight before it closes the app (whatever the machine's load).
+const arrived = { held: 0, slow: 0 };
+let finishSlow: () => void = () => {};
+const slowMayFinish = new Promise<void>((resolve) => {
+  finishSlow = resolve;
+});
 
 const holdingRoutes = (app: RelayApp) => {
   // Stands in for the install long poll: hold until the operation ends or the relay shuts down.
   app.get('/v1/probe/hold', { config: { permission: 'packages.read' } }, async (_request, reply) => {
+    arrived.held++;
     await new Promise<void>((resolve) => app.shuttingDown.addEventListener('abort', () => resolve(), { once: true }));
     return reply.status(202).header('location', '/v1/probe/hold').header('retry-after', '5').send({ status: 'Running' });
   });
   app.get('/v1/probe/slow', { config: { permission: 'packages.read' } }, async () => {
-    await new Promise((r) => setTimeout(r, 300));
+    arrived.slow++;
+    await slowMayFinish;
     return { finished: true };
   });
 };
@@ -23,14 +34,12 @@ t.test('closing answers every held request with 202 and lets in-flight work fini
   const origin = await app.listen({ host: '127.0.0.1', port: 0 });
   const held = Array.from({ length: 50 }, () => request(`${origin}/v1/probe/hold`));
   const slow = request(`${origin}/v1/probe/slow`);
-  // Close only once all 51 have reached the relay: a fixed pause lost the race on a busy machine,
-  // and a request still on its way when close starts is cut off (ECONNRESET) rather than drained.
-  const inFlight = async () => (await app.metrics.httpInFlight.get()).values[0]?.value ?? 0;
-  while ((await inFlight()) < 51) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => arrived.held === 50 && arrived.slow === 1, 'all 51 requests in their handlers');
   t.equal(app.shuttingDown.aborted, false);
   const closing = app.close();
   const answers = await Promise.all(held);
   t.equal(app.shuttingDown.aborted, true);
+  finishSlow(); // the request in flight ends only after closing began
   t.same(
     answers.map((a) => a.statusCode),
     Array(50).fill(202),

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/index.js';
 import { type Stack, startStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { boundedRequest, boundedUrl, checkAnswer, countCalls } from './invariants.js';
 
 const ENV = DEMO_ENVIRONMENTS.sales;
@@ -35,12 +36,20 @@ t.test('reads: 504 UpstreamUnavailable with Retry-After, not a hang', async (t) 
 
 t.test('a rule write cut at its deadline is not reported as done; the retry leaves one rule', async (t) => {
   const tenant = randomUUID();
+  const revisionBefore = stack.sim.control.policyRevision();
   stack.sim.control.addFault({ route: 'bap.isolation.put', kind: 'latency', latencyMs: 3000, times: 1 });
   const first = await boundedRequest(stack, 'PUT', `/v1/tenant-isolation/rules/${tenant}`, { body: { direction: 'Inbound' } }, BOUND_MS);
   checkAnswer(t, first, 'UpsertIsolationRule past the deadline');
   t.not(first.status, 200, 'not reported as applied');
   t.ok(first.status >= 500, `an upstream-unavailable status (${first.status})`);
-  await new Promise((r) => setTimeout(r, 3500)); // let the slow PUT land upstream, if it does
+  // The relay gave up on the slow PUT, but upstream still stores it when its latency ends.
+  // The relay hung up on the slow PUT; the retry goes out once upstream has dropped it, so the
+  // two cannot cross.
+  await waitFor(
+    () => stack.sim.control.calls({ route: 'bap.isolation.put' }).some((c) => c.droppedCallerGone),
+    'upstream to drop the PUT the relay gave up on',
+  );
+  t.equal(stack.sim.control.policyRevision(), revisionBefore, 'the dropped PUT stored nothing');
   const retry = await boundedRequest(stack, 'PUT', `/v1/tenant-isolation/rules/${tenant}`, { body: { direction: 'Inbound' } }, BOUND_MS);
   checkAnswer(t, retry, 'UpsertIsolationRule retry');
   t.equal(retry.status, 200);

@@ -8,6 +8,7 @@ import { buildApp } from '../../src/app.js';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/index.js';
 import { createUpstreamClients } from '../../src/upstream/index.js';
 import { startStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { boundedRequest, boundedUrl, checkAnswer, countCalls, storedRules } from './invariants.js';
 
 const ENV = DEMO_ENVIRONMENTS.sales;
@@ -29,7 +30,8 @@ t.test('a restart during waits', async (t) => {
 
   // Two engines hold the wait URL when the relay goes down.
   const held = [1, 2].map(() => boundedUrl(`${location}&waitSeconds=60`, 'GET', {}, undefined, 30_000));
-  await new Promise((r) => setTimeout(r, 300));
+  const heldWaits = async () => /^relay_active_waits (\d+)$/m.exec(String((await stack.request('GET', '/metrics')).body))?.[1];
+  await waitFor(async () => (await heldWaits()) === '2', 'both engines to hold the wait URL');
   await stack.app.close();
   for (const res of await Promise.all(held)) {
     checkAnswer(t, res, 'held wait during shutdown');

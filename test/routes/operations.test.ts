@@ -6,6 +6,7 @@ import t from 'tap';
 import { createWaitUrlSigner } from '../../src/http/wait-url-token.js';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/seed.js';
 import { startStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { followLikeEngine, getAbsolute } from './packages-engine.js';
 
 const ENV = DEMO_ENVIRONMENTS.sales;
@@ -136,11 +137,11 @@ t.test('a held wait whose caller hangs up is let go at once', async (t) => {
   const gone = new AbortController();
   const held = getAbsolute(`${first.headers.location}&waitSeconds=100`, {}, gone.signal).catch(() => 'aborted');
   const activeWaits = async () => /^relay_active_waits (\d+)$/m.exec(String((await stack.request('GET', '/metrics')).body))?.[1];
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(async () => (await activeWaits()) === '1', 'the wait to be held');
   t.equal(await activeWaits(), '1', 'held');
   gone.abort();
   t.equal(await held, 'aborted');
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor(async () => (await activeWaits()) === '0', 'the held wait to be released after the caller hung up');
   t.equal(await activeWaits(), '0', 'released when the caller went away');
 });
 
@@ -150,7 +151,8 @@ t.test('held waits are answered with 202 + Location when the relay shuts down', 
   const first = await stack.request('POST', install('msdyn_ContosoSurveysAnchor'));
   const { target } = unsigned(first.headers.location!);
   const held = Array.from({ length: 5 }, () => stack.request('GET', `${target}&waitSeconds=100`));
-  await new Promise((r) => setTimeout(r, 300));
+  const heldCount = async () => /^relay_active_waits (\d+)$/m.exec(String((await stack.request('GET', '/metrics')).body))?.[1];
+  await waitFor(async () => (await heldCount()) === '5', 'all five waits to be held');
   const metrics = await stack.request('GET', '/metrics');
   t.match(String(metrics.body), /^relay_active_waits 5$/m, 'the held waits are counted in /metrics');
   const closing = stack.app.close();

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { DEMO_ENVIRONMENTS, startSimulator } from '../../src/simulator/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { appToken, BAP_SCOPE, call, closeAll, PPAPI_SCOPE } from './helpers.js';
 
 const sim = await startSimulator({ speed: 1e-9 });
@@ -254,8 +255,9 @@ t.test('slow PUT delays the store (two writers race, last one wins)', async (t) 
       allowedTenants: [{ tenantId, direction: { inbound: true, outbound: false } }],
     },
   });
+  const putsBefore = sim.control.calls({ route: 'bap.isolation.put' }).length;
   const first = call(sim, 'PUT', policyPath(), { token, body: withRule(FABRIKAM) });
-  await new Promise((r) => setTimeout(r, 30));
+  await waitFor(() => sim.control.calls({ route: 'bap.isolation.put' }).length > putsBefore, 'the first PUT to arrive');
   sim.control.setOption('slowPutMs', 0);
   const second = call(sim, 'PUT', policyPath(), { token, body: withRule('*') });
   await Promise.all([first, second]);
