@@ -6,7 +6,7 @@ import type { JWTPayload } from 'jose';
 import { sleep } from './clock.js';
 import { authenticate, bapError, claim, isAppOnly, type RouteMeta, type SimContext } from './http-common.js';
 import { GUID } from './state.js';
-import type { SeedEnvironment } from './types.js';
+import type { SeedEnvironment, SimulatorBehaviour } from './types.js';
 
 const meta = (routeName: RouteMeta['routeName']): { config: RouteMeta } => ({
   config: { routeName, surface: 'bap' },
@@ -15,12 +15,19 @@ const meta = (routeName: RouteMeta['routeName']): { config: RouteMeta } => ({
 const ISOLATION_PATH = '/providers/PowerPlatform.Governance/v1/tenants/:tenantId/tenantIsolationPolicy';
 const ASYNC_PUT_MS = 1000;
 
-function environmentBody(env: SeedEnvironment, tenantId: string) {
+/** An environment as BAP's admin endpoints send it. 'captured' follows terraform's captures;
+ *  'legacy' keeps the simulator's older shape for tests of tolerant parsing. */
+function environmentBody(env: SeedEnvironment, tenantId: string, shape: SimulatorBehaviour['environmentShape']) {
   const dataverse = env.dataverseUrl ?? '';
   const host = dataverse ? new URL(dataverse).hostname : '';
+  const org = host.split('.')[0];
+  const legacy = shape === 'legacy';
+  // The Web API host sits beside the instance host: contoso.crm.dynamics.com → contoso.api.crm.dynamics.com.
+  const apiHost = host.replace(/^([^.]+)\./, '$1.api.');
+  const scope = legacy ? '' : 'scopes/admin/';
   return {
-    id: `/providers/Microsoft.BusinessAppPlatform/environments/${env.id}`,
-    type: 'Microsoft.BusinessAppPlatform/environments',
+    id: `/providers/Microsoft.BusinessAppPlatform/${scope}environments/${env.id}`,
+    type: `Microsoft.BusinessAppPlatform/${legacy ? '' : 'scopes/'}environments`,
     location: env.location ?? 'unitedstates',
     name: env.id,
     properties: {
@@ -34,17 +41,19 @@ function environmentBody(env: SeedEnvironment, tenantId: string) {
       states: { management: { id: 'Ready' }, runtime: { id: 'Enabled' } },
       linkedEnvironmentMetadata: dataverse
         ? {
-            type: 'Dynamics365Instance',
             resourceId: env.id,
             friendlyName: env.displayName,
-            uniqueName: host.split('.')[0],
-            domainName: host.split('.')[0],
+            uniqueName: org,
+            domainName: org,
             version: '9.2.26011.00150',
             instanceUrl: dataverse,
-            instanceApiUrl: `${dataverse.replace(/\/$/, '')}/api/data/v9.2`,
+            instanceApiUrl: legacy ? `${dataverse.replace(/\/$/, '')}/api/data/v9.2` : `https://${apiHost}`,
+            baseLanguage: 1033,
             instanceState: 'Ready',
           }
-        : { instanceUrl: '' },
+        : legacy
+          ? { instanceUrl: '' }
+          : null,
     },
   };
 }
@@ -170,7 +179,7 @@ export function registerBap(app: FastifyInstance, ctx: SimContext) {
     if (!claims) return reply;
     const tid = claim(claims, 'tid').toLowerCase();
     const envs = tid === state.homeTenantId ? state.environments() : [];
-    return { value: envs.map((e) => environmentBody(e, state.homeTenantId)) };
+    return { value: envs.map((e) => environmentBody(e, state.homeTenantId, state.behaviour.environmentShape)) };
   };
   app.get(
     '/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments',
@@ -195,7 +204,7 @@ export function registerBap(app: FastifyInstance, ctx: SimContext) {
         `The environment '${request.params.id}' could not be found in the tenant '${claim(claims, 'tid')}'.`,
       );
     }
-    return environmentBody(env, state.homeTenantId);
+    return environmentBody(env, state.homeTenantId, state.behaviour.environmentShape);
   };
   app.get(
     '/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/:id',

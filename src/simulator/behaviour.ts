@@ -3,10 +3,14 @@
 import type { SimulatorBehaviour } from './types.js';
 
 const CHOICES: Partial<Record<keyof SimulatorBehaviour, readonly unknown[]>> = {
-  installResponse: ['operation-location', 'body-200', 'body-202', 'bare-202'],
+  installResponse: ['operation-location', 'operation-location-with-body', 'body-200', 'body-202', 'bare-202'],
   busyStatus: [409, 400],
   isolationPut: ['sync', 'async', 'async-operation-location', 'async-no-location'],
   neverConfiguredResponse: ['404', 'null', 'empty', 'emptyPolicy'],
+  entraErrorSeparator: ['crlf', 'space'],
+  environmentShape: ['captured', 'legacy'],
+  installBodyEmptyText: ['empty-string', 'null'],
+  succeededOperationError: ['absent', 'null'],
 };
 
 export function checkBehaviour<K extends keyof SimulatorBehaviour>(

@@ -12,7 +12,18 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const OBO_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const TOKEN_LIFETIME_SECONDS = 3599;
 
-export function oauthError(reply: FastifyReply, status: number, error: string, aadsts: number, text: string) {
+/** Entra puts the message, the trace id, the correlation id and the timestamp on separate lines ("\r\n"). */
+const SEPARATORS = { crlf: '\r\n', space: ' ' } as const;
+
+export function oauthError(
+  reply: FastifyReply,
+  status: number,
+  error: string,
+  aadsts: number,
+  text: string,
+  separator: keyof typeof SEPARATORS = 'crlf',
+) {
+  const sep = SEPARATORS[separator];
   const correlationId = randomUUID();
   const traceId = randomUUID();
   const timestamp = new Date()
@@ -21,7 +32,7 @@ export function oauthError(reply: FastifyReply, status: number, error: string, a
     .replace(/\.\d+Z$/, 'Z');
   return reply.code(status).send({
     error,
-    error_description: `AADSTS${aadsts}: ${text} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+    error_description: `AADSTS${aadsts}: ${text}${sep}Trace ID: ${traceId}${sep}Correlation ID: ${correlationId}${sep}Timestamp: ${timestamp}`,
     error_codes: [aadsts],
     timestamp,
     trace_id: traceId,
@@ -60,6 +71,8 @@ function servicePrincipalId(clientId: string, tenantId: string): string {
 
 export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCertPem: string) {
   const { state, tokens } = ctx;
+  const fail = (reply: FastifyReply, status: number, error: string, aadsts: number, text: string) =>
+    oauthError(reply, status, error, aadsts, text, state.behaviour.entraErrorSeparator);
   app.post<{ Params: { tenant: string }; Body: Record<string, string> | undefined }>(
     '/:tenant/oauth2/v2.0/token',
     entraMeta('entra.token'),
@@ -72,7 +85,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
 
       // Client authentication (both grants).
       if (body['client_id'] !== relay.clientId) {
-        return oauthError(
+        return fail(
           reply,
           400,
           'unauthorized_client',
@@ -83,7 +96,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
       let appidacr: '1' | '2';
       if (body['client_secret'] !== undefined) {
         if (body['client_secret'] !== relay.clientSecret) {
-          return oauthError(
+          return fail(
             reply,
             401,
             'invalid_client',
@@ -94,7 +107,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
         appidacr = '1';
       } else if (body['client_assertion'] !== undefined) {
         if (body['client_assertion_type'] !== ASSERTION_TYPE) {
-          return oauthError(
+          return fail(
             reply,
             400,
             'invalid_request',
@@ -107,7 +120,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
           `${ctx.origin()}/${tid}/oauth2/v2.0/token`,
         ]);
         if (problem)
-          return oauthError(
+          return fail(
             reply,
             401,
             'invalid_client',
@@ -116,7 +129,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
           );
         appidacr = '2';
       } else {
-        return oauthError(
+        return fail(
           reply,
           401,
           'invalid_client',
@@ -129,7 +142,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
       if (grant === 'client_credentials') {
         const aud = resourceOf(body['scope'], true);
         if (!aud) {
-          return oauthError(
+          return fail(
             reply,
             400,
             'invalid_scope',
@@ -155,7 +168,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
       }
       if (grant === OBO_GRANT) {
         if (body['requested_token_use'] !== 'on_behalf_of') {
-          return oauthError(
+          return fail(
             reply,
             400,
             'invalid_request',
@@ -165,7 +178,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
         }
         const aud = resourceOf(body['scope'], false);
         if (!aud)
-          return oauthError(
+          return fail(
             reply,
             400,
             'invalid_scope',
@@ -181,7 +194,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
         } catch (err) {
           const p = err instanceof TokenProblem ? err : new TokenProblem('invalid_token', String(err));
           const code = p.reason === 'expired' ? 500133 : p.reason === 'wrong_audience' ? 50013 : 50013;
-          return oauthError(reply, 400, 'invalid_grant', code, `Assertion failed validation: ${p.message}`);
+          return fail(reply, 400, 'invalid_grant', code, `Assertion failed validation: ${p.message}`);
         }
         const claims: JWTPayload = {
           aud,
@@ -200,7 +213,7 @@ export function registerEntraToken(app: FastifyInstance, ctx: SimContext, appCer
         };
         return tokenResponse(await tokens.sign(claims, { expiresInSeconds: TOKEN_LIFETIME_SECONDS }));
       }
-      return oauthError(
+      return fail(
         reply,
         400,
         'unsupported_grant_type',

@@ -209,6 +209,7 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
       const started = state.installs.start(env.id, name)!;
       const { op, entry } = started;
       const createdOn = new Date(op.createdAt).toISOString();
+      const emptyText = state.behaviour.installBodyEmptyText === 'null' ? null : '';
       const body = {
         id: op.instancePackageId,
         packageId: entry.def.id,
@@ -216,16 +217,15 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
         packageVersion: op.targetVersion,
         applicationId: entry.def.applicationId,
         applicationName: entry.def.applicationName ?? entry.def.localizedName,
-        applicationDescription: null,
+        applicationDescription: emptyText,
+        singlePageApplicationUrl: emptyText,
         publisherName: entry.def.publisherName,
         publisherId: entry.def.publisherId,
+        localizedDescription: entry.def.localizedDescription ?? emptyText,
         localizedName: entry.def.localizedName,
-        localizedDescription: entry.def.localizedDescription ?? '',
         learnMoreUrl: entry.def.learnMoreUrl ?? 'https://go.microsoft.com/fwlink/?linkid=000000',
-        singlePageApplicationUrl: null,
         termsOfServiceBlobUris: [],
         applicationVisibility: 'All',
-        customHandleUpgrade: false,
         lastOperation: {
           state: 'InstallRequested',
           createdOn,
@@ -235,16 +235,18 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
           instancePackageId: op.instancePackageId,
           operationId: op.id,
         },
+        customHandleUpgrade: false,
       };
       const mode = state.behaviour.installResponse;
-      if (mode === 'operation-location') {
+      if (mode === 'operation-location' || mode === 'operation-location-with-body') {
         reply.header(
           'operation-location',
           `${ctx.origin()}/appmanagement/environments/${env.id}/operations/${op.id}?api-version=1`,
         );
       }
-      // 'bare-202': neither header nor body, so the caller has to find the operation through the package list.
-      if (mode === 'bare-202') return reply.code(202).send();
+      // The real service answers 202 with Operation-Location and no body (terraform's capture);
+      // 'bare-202' has neither, so the caller has to find the operation through the package list.
+      if (mode === 'operation-location' || mode === 'bare-202') return reply.code(202).send();
       return reply.code(mode === 'body-200' ? 200 : 202).send(body);
     },
   );
@@ -271,6 +273,11 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
           'OperationNotFound',
           `The operation '${operationId}' was not found in environment '${env}'.`,
         );
+      }
+      // The captured Succeeded answer has no error key at all (the NotStarted one has error: null).
+      if (view.status === 'Succeeded' && state.behaviour.succeededOperationError === 'absent') {
+        const { error: _absent, ...rest } = view;
+        return rest;
       }
       return view;
     },

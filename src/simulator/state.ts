@@ -14,10 +14,14 @@ export function defaultBehaviour(seed: SimulatorSeed): SimulatorBehaviour {
     installResponse: 'operation-location',
     busyStatus: 409,
     isolationPut: 'sync',
-    neverConfiguredResponse: '404',
+    neverConfiguredResponse: 'emptyPolicy',
     pageSize: 50,
     slowPutMs: 0,
     registeredClientIds: [seed.relayApp.clientId],
+    entraErrorSeparator: 'crlf',
+    environmentShape: 'captured',
+    installBodyEmptyText: 'empty-string',
+    succeededOperationError: 'absent',
     ...seed.behaviour,
   };
 }

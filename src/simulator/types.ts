@@ -142,17 +142,21 @@ export interface FaultSpec {
 }
 
 export interface SimulatorBehaviour {
-  /** Default 'operation-location' (202 + Operation-Location with ?api-version=1, body with lastOperation too).
-   *  'bare-202': 202 with neither header nor body (the caller must find the operation in the package list). */
-  installResponse: 'operation-location' | 'body-200' | 'body-202' | 'bare-202';
+  /** The install POST's answer. Default 'operation-location': 202 + Operation-Location (with
+   *  ?api-version=1) and an empty body, as captured from the real service.
+   *  'operation-location-with-body': the same plus an InstancePackage body with lastOperation.
+   *  'body-200' / 'body-202': that body, no header. 'bare-202': 202 with neither header nor body
+   *  (the caller must find the operation in the package list). */
+  installResponse: 'operation-location' | 'operation-location-with-body' | 'body-200' | 'body-202' | 'bare-202';
   /** A second install in a busy environment; default 409. */
   busyStatus: 409 | 400;
   /** async = 202 + Location, the poll answers 202 (Retry-After 1) then 200; default 'sync'.
    *  'async-operation-location': the poll URL comes as Operation-Location instead;
    *  'async-no-location': 202 with no poll URL at all (a client error case; the change still lands after 1 s). */
   isolationPut: 'sync' | 'async' | 'async-operation-location' | 'async-no-location';
-  /** GET of a tenant with no policy: 404, 200 `null`, 200 with an empty body, or 200 with
-   *  `{"properties":{"isDisabled":false,"allowedTenants":[]}}` (the terraform "empty" fixture). Default '404'. */
+  /** GET of a tenant with no policy. Default 'emptyPolicy': 200 with
+   *  `{"properties":{"isDisabled":false,"allowedTenants":[]}}` (terraform's fixture for a fresh tenant);
+   *  '404', 200 `null`, or 200 with an empty body. */
   neverConfiguredResponse: '404' | 'null' | 'empty' | 'emptyPolicy';
   /** Packages per page before @odata.nextLink; default 50. */
   pageSize: number;
@@ -160,6 +164,19 @@ export interface SimulatorBehaviour {
   slowPutMs: number;
   /** Service principals registered as management apps; app-only tokens of others get BAP 403. */
   registeredClientIds: string[];
+  /** What separates the message from "Trace ID", "Correlation ID" and "Timestamp" in Entra's
+   *  error_description. Default 'crlf' ("\r\n", as Entra sends it); 'space' is the older simulator style. */
+  entraErrorSeparator: 'crlf' | 'space';
+  /** BAP environment resources. Default 'captured': `id` and `type` under `scopes/admin`, no
+   *  Dataverse = `linkedEnvironmentMetadata: null`, `instanceApiUrl` = the API host without a path.
+   *  'legacy': `id`/`type` without `scopes/admin`, `{"instanceUrl": ""}` for no Dataverse, and
+   *  `instanceApiUrl` with `/api/data/v9.2`. */
+  environmentShape: 'captured' | 'legacy';
+  /** Empty text fields of the install answer's InstancePackage (`applicationDescription`,
+   *  `singlePageApplicationUrl`): default 'empty-string' (as the Learn capture), or 'null'. */
+  installBodyEmptyText: 'empty-string' | 'null';
+  /** The `error` key of a Succeeded operation: default 'absent' (as the terraform capture), or 'null'. */
+  succeededOperationError: 'absent' | 'null';
 }
 
 export interface MintTokenOptions {

@@ -31,8 +31,22 @@ t.test('tenant lookup and environments (with and without Dataverse)', async (t) 
   );
   t.same(Object.keys(byName).sort(), ['Contoso (default)', 'Contoso Sales', 'Contoso Teams']);
   t.match(byName['Contoso Sales'].properties.linkedEnvironmentMetadata.instanceUrl, /^https:\/\//);
-  t.equal(byName['Contoso Teams'].properties.linkedEnvironmentMetadata.instanceUrl, '');
+  t.equal(byName['Contoso Teams'].properties.linkedEnvironmentMetadata, null, 'no Dataverse: null, as captured');
   t.equal(byName['Contoso (default)'].properties.isDefault, true);
+  t.match(byName['Contoso Sales'].id, /^\/providers\/Microsoft\.BusinessAppPlatform\/scopes\/admin\/environments\//);
+  t.equal(byName['Contoso Sales'].type, 'Microsoft.BusinessAppPlatform/scopes/environments');
+  t.equal(byName['Contoso Sales'].properties.linkedEnvironmentMetadata.instanceApiUrl, 'https://contososales.api.crm.dynamics.com');
+
+  sim.control.setOption('environmentShape', 'legacy');
+  t.teardown(() => sim.control.setOption('environmentShape', 'captured'));
+  const legacy = await call(sim, 'GET', `${BAP}/scopes/admin/environments?api-version=2023-06-01`, { token });
+  const legacyByName = Object.fromEntries(
+    legacy.json.value.map((e: { properties: { displayName: string } }) => [e.properties.displayName, e]),
+  );
+  t.same(legacyByName['Contoso Teams'].properties.linkedEnvironmentMetadata, { instanceUrl: '' }, 'the older style on request');
+  t.match(legacyByName['Contoso Sales'].id, /^\/providers\/Microsoft\.BusinessAppPlatform\/environments\//);
+  t.match(legacyByName['Contoso Sales'].properties.linkedEnvironmentMetadata.instanceApiUrl, /\/api\/data\/v9\.2$/);
+  sim.control.setOption('environmentShape', 'captured');
 
   const one = await call(
     sim,
@@ -195,6 +209,10 @@ t.test('validation: malformed tenant ids, domains, path ≠ token tenant', async
 t.test('never-configured tenant: 404, null, empty body, empty policy', async (t) => {
   sim.control.setPolicy(sim.tenantId, undefined);
   t.equal(sim.control.getPolicy(), undefined);
+  const byDefault = await call(sim, 'GET', policyPath(), { token });
+  t.equal(byDefault.status, 200, 'by default the captured 200 with an empty policy');
+  t.same(byDefault.json, { properties: { isDisabled: false, allowedTenants: [] } });
+  sim.control.setOption('neverConfiguredResponse', '404');
   const notFound = await call(sim, 'GET', policyPath(), { token });
   t.equal(notFound.status, 404);
   t.ok(notFound.json.error.code);

@@ -75,6 +75,17 @@ t.test('token endpoint errors use the OAuth shape', async (t) => {
   t.equal(badSecret.status, 401);
   t.equal(badSecret.json.error, 'invalid_client');
   t.same(badSecret.json.error_codes, [7000215]);
+  t.match(
+    badSecret.json.error_description,
+    /^AADSTS7000215: [^\r\n]+\r\nTrace ID: [0-9a-f-]{36}\r\nCorrelation ID: [0-9a-f-]{36}\r\nTimestamp: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/,
+    'message, trace id, correlation id and timestamp on lines of their own, as Entra sends them',
+  );
+  t.equal(badSecret.json.trace_id, /Trace ID: (\S+)/.exec(badSecret.json.error_description)?.[1]);
+  sim.control.setOption('entraErrorSeparator', 'space');
+  const spaced = await call(sim, 'POST', tokenPath, { form: { ...base, client_secret: 'nope' } });
+  t.notMatch(spaced.json.error_description, /\r\n/, 'the older one-line style on request');
+  t.match(spaced.json.error_description, / Trace ID: /);
+  sim.control.setOption('entraErrorSeparator', 'crlf');
 
   const unknownApp = await call(sim, 'POST', tokenPath, {
     form: { ...base, client_id: '00000000-0000-4000-8000-000000000000', client_secret: 'x' },

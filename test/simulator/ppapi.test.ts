@@ -15,6 +15,10 @@ const install = (name: string, e = env) =>
 const operation = (id: string, e = env) =>
   call(sim, 'GET', `/appmanagement/environments/${e}/operations/${id}?api-version=1`, { token });
 
+/** The operation id of an install answer: from Operation-Location (the default, empty body) or the body. */
+const opIdOf = (res: Awaited<ReturnType<typeof install>>): string =>
+  /\/operations\/([0-9a-f-]{36})/.exec(String(res.headers['operation-location'] ?? ''))?.[1] ?? res.json.lastOperation.operationId;
+
 t.beforeEach(() => sim.control.reset());
 
 t.test('no token → 401 with WWW-Authenticate; wrong audience → 401; missing api-version → 400', async (t) => {
@@ -154,7 +158,7 @@ t.test('tenant package list has the hex errorCode', async (t) => {
 });
 
 t.test(
-  'install (202 + Operation-Location): NotStarted → Running → Succeeded, package state follows',
+  'install (202 + Operation-Location, empty body): NotStarted → Running → Succeeded, package state follows',
   async (t) => {
     const res = await install('msdyn_ContosoSurveysAnchor');
     t.equal(res.status, 202);
@@ -163,9 +167,8 @@ t.test(
       location,
       new RegExp(`/appmanagement/environments/${env}/operations/[0-9a-f-]{36}\\?api-version=1$`),
     );
-    t.equal(res.json.lastOperation.state, 'InstallRequested');
-    const opId = res.json.lastOperation.operationId;
-    t.ok(location.includes(opId), 'header and body agree');
+    t.equal(res.text, '', 'no body, as captured');
+    const opId = opIdOf(res);
     t.equal(sim.control.packageState(env, 'msdyn_ContosoSurveysAnchor'), 'InstallRequested');
 
     const s1 = await call(sim, 'GET', location, { token });
@@ -187,18 +190,35 @@ t.test(
     sim.control.advanceClock(4000);
     const done = await operation(opId);
     t.equal(done.json.status, 'Succeeded');
-    t.equal(done.json.error, null);
+    t.notOk('error' in done.json, 'no error key on success, as captured');
+    t.equal(done.json.statusMessage, '');
     t.ok(Date.parse(done.json.lastActionDateTime) > Date.parse(done.json.createdDateTime));
     t.equal(sim.control.packageState(env, 'msdyn_ContosoSurveysAnchor'), 'Installed');
   },
 );
 
-t.test('install body styles: 200 and 202 with lastOperation.operationId, no header', async (t) => {
+t.test('install body styles: header with a body, 200 and 202 with lastOperation.operationId, no header', async (t) => {
+  sim.control.setOption('installResponse', 'operation-location-with-body');
+  sim.control.setOption('installBodyEmptyText', 'null');
+  sim.control.setOption('succeededOperationError', 'null');
+  const withBody = await install('msdyn_ContosoSurveysAnchor');
+  t.equal(withBody.status, 202);
+  t.equal(withBody.json.lastOperation.state, 'InstallRequested');
+  t.ok(String(withBody.headers['operation-location']).includes(withBody.json.lastOperation.operationId), 'header and body agree');
+  t.equal(withBody.json.applicationDescription, null, 'the null style on request');
+  sim.control.advanceClock(10_000);
+  const ended = await operation(withBody.json.lastOperation.operationId);
+  t.equal(ended.json.status, 'Succeeded');
+  t.equal(ended.json.error, null, 'error: null on success on request');
+
   sim.control.setOption('installResponse', 'body-200');
+  sim.control.setOption('installBodyEmptyText', 'empty-string');
   const a = await install('msdyn_FieldInspectionsAnchor');
   t.equal(a.status, 200);
   t.notOk(a.headers['operation-location']);
   t.match(a.json.lastOperation.operationId, /^[0-9a-f-]{36}$/);
+  t.equal(a.json.applicationDescription, '', 'empty text as in the Learn capture');
+  t.equal(a.json.singlePageApplicationUrl, '');
   sim.control.advanceClock(10_000);
 
   sim.control.setOption('installResponse', 'body-202');
@@ -225,7 +245,7 @@ t.test(
   async (t) => {
     const res = await install('msdyn_SalesInsightsAddOn');
     sim.control.advanceClock(60_000);
-    const op = await operation(res.json.lastOperation.operationId);
+    const op = await operation(opIdOf(res));
     t.equal(op.json.status, 'Failed');
     t.equal(op.json.error.message, 'Missing dependency msdyn_Base');
     t.equal(typeof op.json.error.errorCode, 'number');
@@ -240,7 +260,7 @@ t.test(
 t.test('a canceled install ends Canceled and the package returns to its previous state', async (t) => {
   const res = await install('msdyn_PortalMigrationTool');
   sim.control.advanceClock(60_000);
-  t.equal((await operation(res.json.lastOperation.operationId)).json.status, 'Canceled');
+  t.equal((await operation(opIdOf(res))).json.status, 'Canceled');
   t.equal(sim.control.packageState(env, 'msdyn_PortalMigrationTool'), 'None');
 });
 
@@ -282,7 +302,7 @@ t.test('the clock runs on its own at a high speed', async (t) => {
   const res = await install('msdyn_ContosoSurveysAnchor');
   const statuses: string[] = [];
   for (let i = 0; i < 200; i++) {
-    const s = (await operation(res.json.lastOperation.operationId)).json.status;
+    const s = (await operation(opIdOf(res))).json.status;
     if (statuses.at(-1) !== s) statuses.push(s);
     if (s === 'Succeeded') break;
     await new Promise((r) => setTimeout(r, 5));
