@@ -3,6 +3,8 @@
 // {code,message}, ErrorDetails {errorCode (number or hex string), errorName, message, ...}, OAuth
 // {error, error_description}, ASP.NET {Message}, and HTML or empty bodies from gateways.
 
+import { parseEntraError } from './entra-error.js';
+
 export interface ParsedErrorBody {
   code?: string;
   message?: string;
@@ -44,7 +46,9 @@ export function parseErrorObject(body: unknown): ParsedErrorBody {
   }
   // OAuth 2.0 / Entra: {error: "invalid_client", error_description: "AADSTS7000215: ..."}
   if (typeof envelope === 'string') {
-    return { code: envelope, message: str(body.error_description) ?? envelope, extra: pickOAuthExtra(body) };
+    const entra = parseEntraError(typeof body.error_description === 'string' ? body.error_description : undefined, body);
+    const message = entra.aadstsCode ? `${entra.aadstsCode}: ${entra.message ?? ''}`.trim() : entra.message;
+    return { code: envelope, message: message ?? envelope, extra: { ...pickOAuthExtra(body), ...entra } };
   }
   const details = fromErrorDetails(body);
   if (details) return details;
@@ -61,10 +65,10 @@ export function parseErrorObject(body: unknown): ParsedErrorBody {
   return { code, message, ...(extra !== undefined ? { extra } : {}) };
 }
 
-function pickOAuthExtra(body: Record<string, unknown>): unknown {
+function pickOAuthExtra(body: Record<string, unknown>): Record<string, unknown> {
   const extra: Record<string, unknown> = {};
-  for (const k of ['error_codes', 'trace_id', 'correlation_id', 'suberror']) if (k in body) extra[k] = body[k];
-  return Object.keys(extra).length ? extra : undefined;
+  for (const k of ['error_codes', 'suberror']) if (k in body) extra[k] = body[k];
+  return extra;
 }
 
 /** Parse raw body text; falls back to the text itself (HTML title or the first few hundred chars). */

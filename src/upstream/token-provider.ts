@@ -15,6 +15,7 @@ import {
   WorkloadIdentityCredential,
 } from '@azure/identity';
 import type { Config } from '../config.js';
+import { entraErrorSentence, parseEntraError } from './entra-error.js';
 import { UpstreamError } from './errors.js';
 import { isKnownAuthorityHost, type UpstreamScopes } from './scopes.js';
 import type { CallContext, UpstreamObserver } from './types.js';
@@ -130,14 +131,25 @@ export function createTokenProvider(config: Config, opts: TokenProviderOptions):
 }
 
 function tokenError(credentialName: string, scope: string, err: unknown): UpstreamError {
-  const e = err as { message?: string; errorResponse?: { error?: string; errorDescription?: string } };
+  const e = err as { message?: string; errorResponse?: { error?: string; errorDescription?: string; traceId?: string; correlationId?: string; timestamp?: string } };
   const said = e.errorResponse?.errorDescription ?? e.message ?? String(err);
-  const code = e.errorResponse?.error;
+  // The AADSTS code, the trace id and the correlation id are what Microsoft support asks for.
+  const details = parseEntraError(said, {
+    error: e.errorResponse?.error,
+    trace_id: e.errorResponse?.traceId,
+    correlation_id: e.errorResponse?.correlationId,
+    timestamp: e.errorResponse?.timestamp,
+  });
   return new UpstreamError(
     'entra',
     'token',
-    `Could not get an access token for ${scope} with the ${credentialName}. Entra ID said: ${said.split('\n')[0]}`,
-    { code, upstreamMessage: said },
+    `Could not get an access token for ${scope} with the ${credentialName}. Entra ID said: ${entraErrorSentence(details, said.split(/\r?\n|\r/)[0] ?? said)}`,
+    {
+      ...(details.error ? { code: details.error } : {}),
+      upstreamMessage: details.message ?? said,
+      ...(details.correlationId ? { correlationId: details.correlationId } : {}),
+      ...(Object.keys(details).length ? { extra: details } : {}),
+    },
   );
 }
 

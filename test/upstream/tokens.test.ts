@@ -55,6 +55,17 @@ t.test('tokens', async (t) => {
     t.match(err.message, /Entra ID said: .+/);
     t.match(err.message, /service\.powerapps\.com/, 'names the scope');
     t.equal(fx.sim.control.calls({ route: 'bap.tenant' }).length, tenantCalls, 'upstream never called without a token');
+    // Entra puts the trace and correlation ids on lines of their own: they must survive.
+    t.notMatch(err.message, /[\r\n]/, 'one line, no stray carriage return');
+    t.match(err.message, /AADSTS7000215: Invalid client secret provided\..*\(trace id [0-9a-f-]{36}, correlation id [0-9a-f-]{36}\)$/);
+    t.match(err.details.extra, {
+      error: 'invalid_client',
+      aadstsCode: 'AADSTS7000215',
+      message: /^Invalid client secret provided\./,
+      traceId: /^[0-9a-f-]{36}$/,
+      correlationId: /^[0-9a-f-]{36}$/,
+    });
+    t.notMatch(err.details.extra.message, /\r/);
   });
 
   t.test('on-behalf-of: one token per user, none without a user', async (t) => {
