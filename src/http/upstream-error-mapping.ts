@@ -11,7 +11,7 @@ export function relayErrorFromUpstream(err: UpstreamError): RelayError {
   const where = SURFACE_NAME[err.surface];
   const said = d.upstreamMessage ? ` It said: "${d.upstreamMessage}"` : '';
   const corr = d.correlationId ? ` (upstream correlation id ${d.correlationId})` : '';
-  const extra = { upstreamStatus: d.status, details: d.extra, retryAfter: d.retryAfterSeconds };
+  const extra = { upstreamStatus: d.status, details: withUpstreamCorrelation(d.extra, d.correlationId), retryAfter: d.retryAfterSeconds };
   switch (err.kind) {
     case 'token':
       return new RelayError(502, 'UpstreamTokenUnavailable', `${err.message}${corr}`, extra);
@@ -46,4 +46,16 @@ export function relayErrorFromUpstream(err: UpstreamError): RelayError {
     ...extra,
     retryAfter: d.retryAfterSeconds ?? 30,
   });
+}
+
+/**
+ * Upstream's x-ms-correlation-id in `details.upstreamCorrelationId`, beside whatever details
+ * upstream sent: it is what Microsoft support asks for. A list of upstream details (BAP
+ * `details: [...]`) keeps its shape; the id is then in the message only.
+ */
+export function withUpstreamCorrelation(extra: unknown, correlationId: string | undefined): unknown {
+  if (!correlationId) return extra;
+  if (extra === undefined || extra === null) return { upstreamCorrelationId: correlationId };
+  if (typeof extra === 'object' && !Array.isArray(extra)) return { ...(extra as Record<string, unknown>), upstreamCorrelationId: correlationId };
+  return extra;
 }

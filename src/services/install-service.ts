@@ -15,6 +15,7 @@ import {
 } from '../domain/install-status.js';
 import { compareVersions, isInProgressState, isInstalledState } from '../domain/package-model.js';
 import { RelayError } from '../http/errors.js';
+import { withUpstreamCorrelation } from '../http/upstream-error-mapping.js';
 import { UpstreamError } from '../upstream/errors.js';
 import type { AppManagementClient, CallContext, RawApplicationPackage } from '../upstream/types.js';
 import type { EnvironmentPackages, ResolvedPackage } from './environment-packages.js';
@@ -250,7 +251,14 @@ export class InstallService {
     });
     try {
       const started = await this.d.appManagement.installPackage(environmentId, pkg.uniqueName, ctx);
-      return await this.begin(record(started.operationId), false);
+      if (started.refusedOperationOrigin) {
+        this.d.log.warn(
+          { event: 'install.operationUrlRefused', environmentId, packageUniqueName: pkg.uniqueName, operationId: started.operationId, host: started.refusedOperationOrigin },
+          `upstream named an install status URL on ${started.refusedOperationOrigin}, not on the configured Power Platform API host (PPAPI_BASE_URL); the relay does not send its token there and polls the status URL it builds instead`,
+        );
+      }
+      const fresh = record(started.operationId);
+      return await this.begin(started.operationUrl ? { ...fresh, operationUrl: started.operationUrl } : fresh, false);
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       if (err.code === 'InstallOperationUnknown') return this.acceptedWithoutOperation(environmentId, pkg, record, err, ctx);
@@ -358,11 +366,16 @@ export class InstallService {
       this.d.log.warn({ event: 'install.postUncertain', environmentId, packageUniqueName: pkg.uniqueName, upstreamStatus: status }, 'install POST failed but upstream shows the install under way; following it');
       return await this.underWay(environmentId, { ...pkg, entries }, callerLabel);
     }
+    const corr = err.details.correlationId;
     throw new RelayError(
       503,
       'InstallNotStarted',
-      `Power Platform failed while starting the install of "${pkg.uniqueName}" and shows no install under way, so nothing was started; retry later. Upstream said: "${said}".`,
-      { upstreamStatus: status, retryAfter: err.details.retryAfterSeconds ?? 30 },
+      `Power Platform failed while starting the install of "${pkg.uniqueName}" and shows no install under way, so nothing was started; retry later. Upstream said: "${said}"${corr ? ` (upstream correlation id ${corr})` : ''}.`,
+      {
+        upstreamStatus: status,
+        retryAfter: err.details.retryAfterSeconds ?? 30,
+        ...(corr ? { details: withUpstreamCorrelation(err.details.extra, corr) } : {}),
+      },
     );
   }
 
@@ -393,7 +406,7 @@ export class InstallService {
     const listedBy = record?.acceptedWithoutOperation ? Date.parse(record.startedAt) + UNLISTED_INSTALL_GRACE_MS : 0;
     let seenUnderWay = false;
     const fetch = async () => {
-      const p = await this.fetchProgress(environmentId, operationId, packageUniqueName, packageVersion, this.d.userTokens?.pick(key));
+      const p = await this.fetchProgress(environmentId, operationId, packageUniqueName, packageVersion, this.d.userTokens?.pick(key), record?.operationUrl);
       if (p.status === 'Running') seenUnderWay = true;
       const unlisted = !seenUnderWay && (p.status === 'Canceled' || p.status === 'Failed') && this.d.clock.now() < listedBy;
       if (!unlisted) return p;
@@ -447,6 +460,7 @@ export class InstallService {
     packageUniqueName: string | null,
     expectedVersion: string | null,
     userAssertion: string | undefined,
+    operationUrl: string | undefined,
   ): Promise<InstallProgress> {
     const ctx: CallContext = {
       correlationId: `poll-${randomUUID()}`,
@@ -454,7 +468,7 @@ export class InstallService {
       ...(userAssertion ? { userAssertion } : {}),
     };
     if (operationId !== PACKAGE_STATE_OPERATION_ID) {
-      return progressFromOperation(await this.d.appManagement.getOperation(environmentId, operationId, ctx));
+      return progressFromOperation(await this.d.appManagement.getOperation(environmentId, operationId, ctx, operationUrl));
     }
     const raw = await this.d.packages.raw(environmentId, ctx);
     const entries = raw.filter((e) => e.uniqueName === packageUniqueName);

@@ -12,6 +12,8 @@ export interface InstallRecord {
   startedAt: string;
   /** callerLabel of whoever started it, for the logs. */
   startedBy: string;
+  /** Upstream's Operation-Location (on the PPAPI host): polled as given, api-version included. */
+  operationUrl?: string;
   /**
    * Upstream accepted our install POST without an operation id, so it is followed through the
    * package state, which may lag behind the POST: until the package shows the install under way

@@ -30,6 +30,9 @@ export function checkBehaviour<K extends keyof SimulatorBehaviour>(
   } else if (key === 'slowPutMs') {
     if (!(typeof value === 'number' && value >= 0))
       throw new Error('Simulator option slowPutMs must be a number of milliseconds ≥ 0.');
+  } else if (key === 'operationLocationOrigin') {
+    if (!(typeof value === 'string' && (value === '' || /^https?:\/\/[^/?#]+$/.test(value))))
+      throw new Error("Simulator option operationLocationOrigin must be '' (the simulator's own) or an origin such as https://elsewhere.example.");
   } else if (key === 'registeredClientIds') {
     if (!(Array.isArray(value) && value.every((v) => typeof v === 'string'))) {
       throw new Error('Simulator option registeredClientIds must be a list of client id strings.');

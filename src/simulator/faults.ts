@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { FaultSpec, RouteName } from './types.js';
 
 const PRNG_SEED = 0x5eed;
-const KINDS = ['status', 'latency', 'reset', 'outsideWriter'] as const;
+const KINDS = ['status', 'latency', 'reset', 'outsideWriter', 'replay'] as const;
 
 interface ActiveFault {
   id: string;
@@ -35,6 +35,19 @@ export function validateFault(f: unknown): FaultSpec {
     !(Number.isInteger(spec.status) && spec.status! >= 400 && spec.status! <= 599)
   ) {
     throw new Error('fault.status must be an HTTP error status (400-599) for kind "status".');
+  }
+  if (spec.kind === 'replay') {
+    if (!(Number.isInteger(spec.status) && spec.status! >= 100 && spec.status! <= 599))
+      throw new Error('fault.status must be an HTTP status (100-599) for kind "replay".');
+    if (spec.after) throw new Error('fault.after is not supported for kind "replay": it answers instead of the route.');
+    if (spec.bodyText !== undefined && typeof spec.bodyText !== 'string')
+      throw new Error('fault.bodyText must be a string.');
+  }
+  if (
+    spec.headers !== undefined &&
+    !(spec.headers && typeof spec.headers === 'object' && Object.values(spec.headers).every((v) => typeof v === 'string'))
+  ) {
+    throw new Error('fault.headers must be an object of header names to string values.');
   }
   if (spec.kind === 'latency' && !(typeof spec.latencyMs === 'number' && spec.latencyMs >= 0)) {
     throw new Error('fault.latencyMs must be a number of milliseconds for kind "latency".');

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { registerBap } from './bap.js';
 import { checkBehaviour } from './behaviour.js';
@@ -128,7 +128,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     state.calls.push(record);
     records.set(request, record);
     if (!meta) return;
-    const fired = state.faults.take(meta.routeName, ['latency', 'status', 'reset']);
+    const fired = state.faults.take(meta.routeName, ['latency', 'status', 'reset', 'replay']);
     if (fired.length === 0) return;
     record.faults = fired.map((f) => f.id);
     const delay = fired.reduce((sum, f) => sum + (f.spec.latencyMs ?? 0), 0);
@@ -150,11 +150,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       request.raw.socket.destroy();
       return reply;
     }
+    const replay = now.find((f) => f.spec.kind === 'replay');
+    if (replay) return sendReplay(reply, replay.spec);
     const statusFault = now.find((f) => f.spec.kind === 'status');
     if (statusFault) {
       if (statusFault.spec.retryAfter !== undefined) reply.header('retry-after', statusFault.spec.retryAfter);
       if (statusFault.spec.wwwAuthenticate)
         reply.header('www-authenticate', statusFault.spec.wwwAuthenticate);
+      for (const [k, v] of Object.entries(statusFault.spec.headers ?? {})) reply.header(k, v);
       return reply.code(statusFault.spec.status!).send(faultBody(meta.surface, statusFault.spec));
     }
   });
@@ -175,6 +178,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     reply.removeHeader('location');
     if (spec.retryAfter !== undefined) reply.header('retry-after', spec.retryAfter);
     if (spec.wwwAuthenticate) reply.header('www-authenticate', spec.wwwAuthenticate);
+    for (const [k, v] of Object.entries(spec.headers ?? {})) reply.header(k, v);
     reply.header('content-type', 'application/json; charset=utf-8');
     return JSON.stringify(faultBody(meta?.surface ?? 'bap', spec));
   });
@@ -260,6 +264,16 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A replayed answer: exactly the status, headers and body given (a captured upstream answer). */
+function sendReplay(reply: FastifyReply, spec: FaultSpec) {
+  reply.code(spec.status!);
+  for (const [k, v] of Object.entries(spec.headers ?? {})) reply.header(k, v);
+  if (spec.bodyText !== undefined) return reply.send(spec.bodyText);
+  if (spec.body === undefined) return reply.send();
+  reply.header('content-type', 'application/json; charset=utf-8');
+  return reply.send(JSON.stringify(spec.body));
 }
 
 /** Who a bearer token names, for the call log (tests prove on-behalf-of calls with it). The

@@ -241,7 +241,7 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
       if (mode === 'operation-location' || mode === 'operation-location-with-body') {
         reply.header(
           'operation-location',
-          `${ctx.origin()}/appmanagement/environments/${env.id}/operations/${op.id}?api-version=1`,
+          `${state.behaviour.operationLocationOrigin || ctx.origin()}/appmanagement/environments/${env.id}/operations/${op.id}?api-version=1`,
         );
       }
       // The real service answers 202 with Operation-Location and no body (terraform's capture);

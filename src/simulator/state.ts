@@ -22,6 +22,7 @@ export function defaultBehaviour(seed: SimulatorSeed): SimulatorBehaviour {
     environmentShape: 'captured',
     installBodyEmptyText: 'empty-string',
     succeededOperationError: 'absent',
+    operationLocationOrigin: '',
     ...seed.behaviour,
   };
 }

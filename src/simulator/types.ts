@@ -116,7 +116,9 @@ export interface CallRecord {
 
 export interface FaultSpec {
   route: RouteName | '*';
-  kind: 'status' | 'latency' | 'reset' | 'outsideWriter';
+  /** 'replay' answers with exactly `status`, `headers` and `body`/`bodyText` instead of the route
+   *  (replaying a captured upstream answer); the route does not run. */
+  kind: 'status' | 'latency' | 'reset' | 'outsideWriter' | 'replay';
   /** kind 'status': 429, 500, 503... The body uses the surface's envelope unless `envelope` forces one. */
   status?: number;
   envelope?: 'bap' | 'ppapi';
@@ -139,6 +141,12 @@ export interface FaultSpec {
   /** Optional error code/message for kind 'status'. */
   code?: string;
   message?: string;
+  /** Extra response headers for kinds 'status' and 'replay' (e.g. a fixed x-ms-correlation-id). */
+  headers?: Record<string, string>;
+  /** kind 'replay': the JSON body sent (omit both for an empty body). */
+  body?: unknown;
+  /** kind 'replay': a raw body sent as it is, instead of `body`. */
+  bodyText?: string;
 }
 
 export interface SimulatorBehaviour {
@@ -177,6 +185,9 @@ export interface SimulatorBehaviour {
   installBodyEmptyText: 'empty-string' | 'null';
   /** The `error` key of a Succeeded operation: default 'absent' (as the terraform capture), or 'null'. */
   succeededOperationError: 'absent' | 'null';
+  /** The origin the install's Operation-Location names; default '' (the simulator's own origin).
+   *  Another origin shows how a client treats a status URL on a host it was not configured for. */
+  operationLocationOrigin: string;
 }
 
 export interface MintTokenOptions {

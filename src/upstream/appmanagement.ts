@@ -91,8 +91,9 @@ export function createAppManagementClient(o: AppManagementOptions): AppManagemen
       if (header) {
         const operationId = operationIdFromUrl(header);
         if (operationId) {
+          // Only the configured host gets the relay's token; another host is named, not called.
           const link = sameOriginLink(header, base);
-          return { operationId, ...(link ? { operationUrl: link.toString() } : {}) };
+          return link ? { operationId, operationUrl: link.toString() } : { operationId, refusedOperationOrigin: safeOrigin(header) };
         }
       }
       const body = res.json as { lastOperation?: { operationId?: unknown } } | undefined;
@@ -106,10 +107,14 @@ export function createAppManagementClient(o: AppManagementOptions): AppManagemen
       );
     },
 
-    async getOperation(environmentId, operationId, ctx): Promise<OperationSnapshot> {
-      const url = upstreamUrl(base, ['appmanagement', 'environments', environmentId, 'operations', operationId], {
-        'api-version': o.apiVersion,
-      });
+    async getOperation(environmentId, operationId, ctx, operationUrl): Promise<OperationSnapshot> {
+      // Upstream's own status URL first: it carries the api-version the operation was made for.
+      const given = operationUrl ? sameOriginLink(operationUrl, base) : undefined;
+      const url =
+        given?.toString() ??
+        upstreamUrl(base, ['appmanagement', 'environments', environmentId, 'operations', operationId], {
+          'api-version': o.apiVersion,
+        });
       const res = await o.http.send({ surface: 'ppapi', method: 'GET', url, ctx, idempotent: true, accept: [200, 202, 409], auth: 'ppapi' });
       const retryAfterSeconds = parseRetryAfterSeconds(res.headers['retry-after'], Date.now());
       // 409 while polling means "not ready yet" (terraform re-polls); report it as still running.

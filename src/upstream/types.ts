@@ -47,8 +47,10 @@ export type InstallStateFilter = 'All' | 'Installed' | 'NotInstalled';
 
 export interface InstallStarted {
   operationId: string;
-  /** The absolute Operation-Location URL when upstream gave one. */
+  /** The absolute Operation-Location URL when upstream gave one on the configured PPAPI host. */
   operationUrl?: string;
+  /** The origin of an Operation-Location on another host, which the relay will not call. */
+  refusedOperationOrigin?: string;
 }
 
 export type OperationStatus = 'NotStarted' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
@@ -73,7 +75,9 @@ export interface AppManagementClient {
   ): Promise<RawApplicationPackage[]>;
   /** POSTs once; never replayed. */
   installPackage(environmentId: string, uniqueName: string, ctx: CallContext): Promise<InstallStarted>;
-  getOperation(environmentId: string, operationId: string, ctx: CallContext): Promise<OperationSnapshot>;
+  /** Reads `operationUrl` (upstream's Operation-Location, on the PPAPI host, its api-version kept)
+   *  when given, else the status URL built from the ids. */
+  getOperation(environmentId: string, operationId: string, ctx: CallContext, operationUrl?: string): Promise<OperationSnapshot>;
 }
 
 export interface Environment {
