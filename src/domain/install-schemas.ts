@@ -5,7 +5,8 @@ import { INSTALL_STATUSES } from './install-status.js';
 import { environmentIdParam, packageErrorSchema, uniqueNameParam } from './package-schemas.js';
 
 const statusEnum = z.enum(INSTALL_STATUSES).meta({
-  description: 'NotStarted or Running while the install runs; Succeeded, Failed, Canceled or TimedOut when it ended.',
+  description:
+    "The install's status as Power Platform reports it: NotStarted or Running while it runs; Succeeded, Failed or Canceled when it ended.",
   'x-ms-summary': 'Status',
 });
 
@@ -27,6 +28,11 @@ export const installResultSchema = z
     durationSeconds: z.number().nullable().meta({ description: 'How long the install took, in seconds.', 'x-ms-summary': 'Duration (s)' }),
     statusMessage: z.string().nullable().meta({ description: 'Upstream status text.', 'x-ms-summary': 'Status Message' }),
     error: packageErrorSchema.nullable().meta({ description: 'Why the install failed, as upstream reported it.', 'x-ms-summary': 'Error' }),
+    waitTimedOut: z.boolean().meta({
+      description:
+        "True when the relay stopped waiting because its install deadline (INSTALL_DEADLINE_MINUTES) passed while the install still ran: not the install's outcome (Status still says NotStarted or Running). Follow it with GetInstallStatus, or run the install again to join it and wait again.",
+      'x-ms-summary': 'Wait Timed Out',
+    }),
   })
   .meta({ id: 'InstallResult' });
 

@@ -1,21 +1,28 @@
-// The install state machine as the relay reports it: upstream operation statuses plus TimedOut
-// (the relay's own deadline passed; the install may still finish upstream, so it is not Failed).
+// The install state machine as the relay reports it: upstream's operation statuses, nothing else.
+// The relay's own install deadline (INSTALL_DEADLINE_MINUTES) is its patience for a wait it holds,
+// not a fact about the install, so it never shows as a status: a wait it ends says so in
+// `waitTimedOut`, beside the status upstream still reports.
 import type { OperationSnapshot, OperationStatus, RawApplicationPackage } from '../upstream/types.js';
 import { compareVersions, normaliseError, type PackageError } from './package-model.js';
 
-export type InstallStatus = OperationStatus | 'TimedOut';
-export const INSTALL_STATUSES = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled', 'TimedOut'] as const;
+export type InstallStatus = OperationStatus;
+export const INSTALL_STATUSES = ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'] as const;
 
 /** Stands in for the operation id when upstream shows an install under way but no operation id
  *  can be found: the relay then follows the package's state instead of an operation. */
 export const PACKAGE_STATE_OPERATION_ID = '00000000-0000-0000-0000-000000000000';
 
 export function isTerminal(status: InstallStatus): boolean {
-  return status === 'Succeeded' || status === 'Failed' || status === 'Canceled' || status === 'TimedOut';
+  return status === 'Succeeded' || status === 'Failed' || status === 'Canceled';
 }
 
 export function isFailure(status: InstallStatus): boolean {
-  return status === 'Failed' || status === 'Canceled' || status === 'TimedOut';
+  return status === 'Failed' || status === 'Canceled';
+}
+
+/** A wait on this install is over: the install ended, or the relay's deadline ended the wait. */
+export function endsWait(r: { status: InstallStatus; waitTimedOut?: boolean }): boolean {
+  return isTerminal(r.status) || r.waitTimedOut === true;
 }
 
 /** What the relay knows about one install at one moment. */
@@ -29,6 +36,8 @@ export interface InstallProgress {
   error: PackageError | null;
   /** Seconds upstream asked us to wait before asking again. */
   upstreamRetryAfter?: number;
+  /** The relay's install deadline ended a wait on this install before it ended upstream. */
+  waitTimedOut?: boolean;
 }
 
 export function progressFromOperation(s: OperationSnapshot): InstallProgress {
@@ -101,6 +110,8 @@ export interface InstallResult {
   durationSeconds: number | null;
   statusMessage: string | null;
   error: PackageError | null;
+  /** True when the relay stopped waiting (INSTALL_DEADLINE_MINUTES) while the install still ran. */
+  waitTimedOut: boolean;
 }
 
 export function installResult(
@@ -124,6 +135,7 @@ export function installResult(
     durationSeconds: Number.isNaN(start) || Number.isNaN(end) ? null : Math.max(0, Math.round((end - start) / 100) / 10),
     statusMessage: p.statusMessage,
     error: p.error,
+    waitTimedOut: p.waitTimedOut === true && !isTerminal(p.status),
   };
 }
 
@@ -140,20 +152,22 @@ export function alreadyInstalledResult(environmentId: string, uniqueName: string
     durationSeconds: 0,
     statusMessage: `Version ${version ?? '(unknown)'} is already installed; nothing was started.`,
     error: null,
+    waitTimedOut: false,
   };
 }
 
-/** The sentence for a 422 on a failed, canceled or timed-out install. */
+/** The sentence for a 422 on a failed or canceled install, or a wait the relay's deadline ended. */
 export function failureMessage(r: InstallResult): string {
   const pkg = r.packageUniqueName ? `"${r.packageUniqueName}"` : 'the package';
   const op = r.operationId ? ` (operation ${r.operationId})` : '';
   const said = r.error?.message ?? r.statusMessage;
   const upstream = said ? ` Upstream said: "${said}".` : '';
+  if (r.waitTimedOut && !isTerminal(r.status)) {
+    return `The relay stopped waiting for the install of ${pkg} into environment ${r.environmentId}${op}: its install deadline (INSTALL_DEADLINE_MINUTES) passed. This is not the install's outcome: Power Platform still reports it ${r.status}. Call GetInstallStatus with the operation id to follow it, or run InstallPackage again to join it and wait again.`;
+  }
   switch (r.status) {
     case 'Canceled':
       return `The install of ${pkg} into environment ${r.environmentId} was canceled${op}.${upstream} Start it again when ready.`;
-    case 'TimedOut':
-      return `The install of ${pkg} into environment ${r.environmentId} did not finish within the relay's install deadline${op}; it may still complete upstream. Call GetInstallStatus with the operation id, or run InstallPackage again to join it.`;
     default:
       return `The install of ${pkg} into environment ${r.environmentId} failed${op}.${upstream || ' Upstream gave no reason.'} Fix the cause (for example a missing dependency) and run the install again.`;
   }

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RelayApp } from '../app.js';
 import { installAcceptedSchema, installResultSchema, operationParams, statusQuery, waitQuery } from '../domain/install-schemas.js';
-import { failureMessage, type InstallResult, isFailure, isTerminal } from '../domain/install-status.js';
+import { endsWait, failureMessage, type InstallResult, isFailure } from '../domain/install-status.js';
 import { callerLabel } from '../http/caller.js';
 import { RelayError } from '../http/errors.js';
 import type { InstallView } from '../services/install-service.js';
@@ -26,13 +26,14 @@ export interface AnswerOptions {
 
 /**
  * 202 + Location + Retry-After while the install runs; 200 with the result when it succeeded;
- * 422 naming the package, upstream's message and the operation id when it failed, was canceled
- * or timed out (a 4xx, so the flow engine fails the action at once instead of retrying), or 200
- * with that status when the caller asked for failOnError=false.
+ * 422 naming the package, upstream's message and the operation id when it failed or was canceled
+ * (a 4xx, so the flow engine fails the action at once instead of retrying), or 200 with that
+ * status when the caller asked for failOnError=false. When the relay's install deadline ends the
+ * wait first: 422 InstallWaitTimedOut (or 200 with waitTimedOut: true), the status still upstream's.
  */
 export function answerInstall(s: InstallServices, request: FastifyRequest, reply: FastifyReply, view: InstallView, o: AnswerOptions) {
   const r = view.result;
-  if (!isTerminal(r.status)) {
+  if (!endsWait(r)) {
     const url = s.waitUrls.signedUrl(publicOrigin(request, s.config), {
       environmentId: r.environmentId,
       operationId: o.operationId,
@@ -57,10 +58,11 @@ export function answerInstall(s: InstallServices, request: FastifyRequest, reply
       packageUniqueName: r.packageUniqueName,
       operationId: r.operationId,
       status: r.status,
+      waitTimedOut: r.waitTimedOut,
     },
-    `install result ${r.status} delivered`,
+    r.waitTimedOut ? `install wait ended by the install deadline (install still ${r.status})` : `install result ${r.status} delivered`,
   );
-  if (isFailure(r.status) && o.failOnError) throw failureError(r);
+  if ((isFailure(r.status) || r.waitTimedOut) && o.failOnError) throw failureError(r);
   reply.code(200);
   return r;
 }
@@ -90,7 +92,7 @@ export async function holding<T>(
 }
 
 function failureError(r: InstallResult): RelayError {
-  const code = r.status === 'Canceled' ? 'InstallCanceled' : r.status === 'TimedOut' ? 'InstallTimedOut' : 'InstallFailed';
+  const code = r.waitTimedOut ? 'InstallWaitTimedOut' : r.status === 'Canceled' ? 'InstallCanceled' : 'InstallFailed';
   return new RelayError(422, code, failureMessage(r), { details: r, target: 'operationId' });
 }
 
@@ -103,7 +105,7 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
         operationId: 'GetInstallStatus',
         summary: 'Get install status',
         description:
-          'Returns where an install stands right now, always with 200: for Power Apps and for flows that turned the asynchronous pattern off.',
+          "Returns where an install stands right now, always with 200: for Power Apps and for flows that turned the asynchronous pattern off. The status is upstream's, also for installs started outside the relay; the relay's install deadline only limits its own waits.",
         tags: ['Packages'],
         params: operationParams,
         querystring: statusQuery,
@@ -117,7 +119,7 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
         operationId,
         { packageUniqueName: request.query.package ?? null, packageVersion: null },
         0,
-        { userAssertion: request.caller?.bearerToken },
+        { userAssertion: request.caller?.bearerToken, reading: true },
       );
       return view.result;
     },

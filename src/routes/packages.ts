@@ -62,7 +62,7 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         operationId: 'InstallPackage',
         summary: 'Install a package and wait',
         description:
-          'Installs an application package into an environment and waits until it ends. Already installed packages succeed at once; an install already running is joined, never started twice.',
+          "Installs an application package into an environment and waits until it ends. Already installed packages succeed at once; an install already running is joined, never started twice. If the relay's install deadline passes first, the wait ends with InstallWaitTimedOut (Wait Timed Out true): the install is still running; run this again to join it.",
         'x-ms-visibility': 'important',
         tags: ['Packages'],
         params: installParams,

@@ -75,6 +75,9 @@ export interface ProgressOptions {
   freshness?: 'fresh' | 'known';
   /** The caller's own token (UPSTREAM_AUTH=obo): polls use it while this request is on. */
   userAssertion?: string;
+  /** A status read, not a wait (GetInstallStatus): upstream's status as it is, without the install
+   *  deadline, which is the relay's patience for the waits it holds and not a fact about the install. */
+  reading?: boolean;
 }
 
 export interface InstallView {
@@ -125,15 +128,18 @@ export class InstallService {
     waitMs: number,
     options: ProgressOptions = {},
   ): Promise<InstallView> {
-    const { release, freshness = 'fresh', userAssertion } = options;
+    const { release, freshness = 'fresh', userAssertion, reading = false } = options;
     // The all-zero id is shared by every install followed through package state: only the package tells them apart.
     const found = ids.packageUniqueName
       ? await this.d.registry.get(environmentId, ids.packageUniqueName)
       : operationId === PACKAGE_STATE_OPERATION_ID
         ? undefined
         : await this.d.registry.findByOperation(environmentId, operationId);
-    // A record of a later install of the same package says nothing about this operation.
-    const record = found && found.operationId.toLowerCase() === operationId.toLowerCase() ? found : undefined;
+    // A record of a later install of the same package says nothing about this operation. An
+    // install that has ended is recalled, so its answer still names the package and version.
+    const record =
+      (found && found.operationId.toLowerCase() === operationId.toLowerCase() ? found : undefined) ??
+      (await this.d.registry.recall(environmentId, operationId, ids.packageUniqueName));
     const packageUniqueName = ids.packageUniqueName ?? record?.packageUniqueName ?? null;
     if (operationId === PACKAGE_STATE_OPERATION_ID && !packageUniqueName) {
       throw new RelayError(
@@ -145,6 +151,7 @@ export class InstallService {
     }
     const packageVersion = ids.packageVersion ?? record?.packageVersion ?? null;
     const poller = this.pollerFor(environmentId, operationId, packageUniqueName, record, packageVersion);
+    const asWaited = (p: InstallProgress) => (reading ? p : poller.withDeadline(p));
     // obo: this request's token serves the polls while it is on, and is remembered for the
     // engine's polls without credentials; with no token at all, say why instead of a 502 later.
     const key = this.pollerKey(environmentId, operationId, packageUniqueName);
@@ -158,8 +165,8 @@ export class InstallService {
       // Nothing known yet: read once first, so an unknown operation is a 404 now, not after the hold.
       if (waitMs > 0 && !poller.lastKnown && freshness === 'fresh') await poller.snapshot();
       if (waitMs > 0) progress = await poller.wait(waitMs, release);
-      else if (freshness === 'known') progress = poller.withDeadline(poller.lastKnown ?? notStarted(operationId, record));
-      else progress = poller.withDeadline(await poller.snapshot(QUICK_READ_MS));
+      else if (freshness === 'known') progress = asWaited(poller.lastKnown ?? notStarted(operationId, record));
+      else progress = asWaited(await poller.snapshot(QUICK_READ_MS));
     } catch (err) {
       if (err instanceof UpstreamError && err.status === 404) {
         this.d.pollers.forget(this.pollerKey(environmentId, operationId, packageUniqueName));

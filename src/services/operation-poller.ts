@@ -1,7 +1,8 @@
 // One upstream poller per operation, shared by every request waiting on it. Waiters are cheap (a
 // promise and a timer each); upstream sees one status call per poll interval however many wait.
 // Polling honours upstream Retry-After, backs off with jitter, never hot-loops, stops when nobody
-// waits, and gives up at the install deadline (TimedOut, distinct from Failed).
+// waits, and gives up waiting at the install deadline (waitTimedOut: the relay's patience ran out,
+// which says nothing about the install, so the status stays what upstream reports).
 import type { Clock } from '../clock.js';
 import { type InstallProgress, isTerminal } from '../domain/install-status.js';
 import { UpstreamError } from '../upstream/errors.js';
@@ -50,18 +51,19 @@ export interface OperationPollerOptions {
   fetch: FetchProgress;
   clock: Clock;
   policy?: PollPolicy;
-  /** How long an install may run, counted from its start, before waiters get TimedOut. */
+  /** How long a wait on the install may last, counted from its start, before waiters are released
+   *  with waitTimedOut. */
   deadlineMs: number;
   /** When the relay learned of the operation; the start if upstream does not say. */
   knownSince?: number;
   /**
    * Count the deadline from knownSince alone, not from upstream's earlier createdDateTime: set
    * when the relay started or (re)joined the install at knownSince, so a flow that joins an install
-   * already running gets the whole deadline from its join instead of a TimedOut at once.
+   * already running gets the whole deadline from its join instead of a timed-out wait at once.
    */
   deadlineFromKnownSince?: boolean;
   onTerminal?(p: InstallProgress): void;
-  /** Once, when the install first reads as TimedOut (the deadline passed before upstream ended it). */
+  /** Once, when a wait first ends on the deadline (it passed before upstream ended the install). */
   onTimedOut?(p: InstallProgress): void;
   onPollError?(err: unknown): void;
   random?: () => number;
@@ -128,10 +130,11 @@ export class OperationPoller {
     return (Number.isNaN(started) ? this.knownSince : Math.min(started, this.knownSince)) + this.o.deadlineMs;
   }
 
-  /** The progress with the deadline applied: a running install past it reads as TimedOut. */
+  /** The progress as a wait sees it: past the deadline, a running install ends the wait with
+   *  waitTimedOut, its status still upstream's. */
   withDeadline(p: InstallProgress): InstallProgress {
     if (isTerminal(p.status) || this.o.clock.now() < this.deadlineAt()) return p;
-    const timedOut: InstallProgress = { ...p, status: 'TimedOut', lastActionAt: new Date(this.o.clock.now()).toISOString() };
+    const timedOut: InstallProgress = { ...p, waitTimedOut: true };
     if (!this.timeoutNotified) {
       this.timeoutNotified = true;
       this.o.onTimedOut?.(timedOut);

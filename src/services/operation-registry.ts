@@ -3,6 +3,8 @@
 // starts the install, everyone else joins it. Behind an interface so a shared engine (Redis,
 // PostgreSQL) can back it later for several replicas; the in-process default is below.
 
+import { PACKAGE_STATE_OPERATION_ID } from '../domain/install-status.js';
+
 export interface InstallRecord {
   environmentId: string;
   packageUniqueName: string;
@@ -33,16 +35,33 @@ export interface InstallRegistry {
    */
   startOnce<T>(environmentId: string, packageUniqueName: string, start: () => Promise<T>): Promise<{ value: T; leader: boolean }>;
   put(record: InstallRecord): Promise<void>;
-  /** Forgets the install once it has ended (only if the record still names this operation). */
+  /** Forgets the install once it has ended (only if the record still names this operation); its
+   *  record is then only found through `recall`. */
   complete(environmentId: string, packageUniqueName: string, operationId: string): Promise<void>;
+  /**
+   * The record of an install this relay started or joined that has since ended, so a status read
+   * afterwards still names the package and the version (upstream's operation names neither).
+   * `packageUniqueName` tells apart installs followed through the package state (one shared id).
+   */
+  recall(environmentId: string, operationId: string, packageUniqueName?: string | null): Promise<InstallRecord | undefined>;
 }
 
 const keyOf = (environmentId: string, packageUniqueName: string) =>
   `${environmentId.toLowerCase()}\n${packageUniqueName.toLowerCase()}`;
 
+const endedKeyOf = (environmentId: string, operationId: string, packageUniqueName?: string | null) =>
+  operationId === PACKAGE_STATE_OPERATION_ID
+    ? `${environmentId.toLowerCase()}\n${operationId}\n${(packageUniqueName ?? '').toLowerCase()}`
+    : `${environmentId.toLowerCase()}\n${operationId.toLowerCase()}`;
+
+/** Ended installs remembered for status reads; the oldest go first (a few hundred bytes each). */
+const MAX_ENDED = 10_000;
+
 export class InMemoryInstallRegistry implements InstallRegistry {
   private readonly records = new Map<string, InstallRecord>();
   private readonly starting = new Map<string, Promise<unknown>>();
+  /** Insertion order is age order, so the first key is the oldest. */
+  private readonly ended = new Map<string, InstallRecord>();
 
   constructor(
     /** Records older than this are ignored: the install deadline has passed, upstream state decides. */
@@ -83,6 +102,20 @@ export class InMemoryInstallRegistry implements InstallRegistry {
 
   async complete(environmentId: string, packageUniqueName: string, operationId: string) {
     const key = keyOf(environmentId, packageUniqueName);
-    if (this.records.get(key)?.operationId === operationId) this.records.delete(key);
+    const record = this.records.get(key);
+    if (record?.operationId !== operationId) return;
+    this.records.delete(key);
+    const endedKey = endedKeyOf(environmentId, operationId, packageUniqueName);
+    this.ended.delete(endedKey);
+    this.ended.set(endedKey, record);
+    if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value as string);
+  }
+
+  async recall(environmentId: string, operationId: string, packageUniqueName?: string | null) {
+    const record = this.ended.get(endedKeyOf(environmentId, operationId, packageUniqueName));
+    if (!record) return undefined;
+    // Asked with another package name than the install had: not this install.
+    if (packageUniqueName && record.packageUniqueName.toLowerCase() !== packageUniqueName.toLowerCase()) return undefined;
+    return record;
   }
 }

@@ -1,8 +1,10 @@
 import t from 'tap';
 import {
   alreadyInstalledResult,
+  endsWait,
   engineRetryAfterSeconds,
   failureMessage,
+  INSTALL_STATUSES,
   installResult,
   isTerminal,
   progressFromOperation,
@@ -11,8 +13,18 @@ import {
 
 const OP = '0c9a7b2e-1d3f-4e5a-8b6c-7d8e9f0a1b2c';
 
-t.test('terminal statuses include the relay-only TimedOut', async (t) => {
-  t.same(['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled', 'TimedOut'].map((s) => isTerminal(s as never)), [false, false, true, true, true, true]);
+t.test("terminal statuses are upstream's; the relay adds none of its own", async (t) => {
+  t.same(['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'].map((s) => isTerminal(s as never)), [false, false, true, true, true]);
+  t.same([...INSTALL_STATUSES], ['NotStarted', 'Running', 'Succeeded', 'Failed', 'Canceled'], 'no TimedOut status');
+});
+
+t.test('a wait the relay deadline ended says so beside the status, and the message says it is no outcome', async (t) => {
+  const p = { operationId: OP, status: 'Running' as const, startedAt: null, lastActionAt: null, statusMessage: null, error: null, waitTimedOut: true };
+  const r = installResult(p, { environmentId: 'env', packageUniqueName: 'msdyn_X', packageVersion: '1.0' });
+  t.match(r, { status: 'Running', waitTimedOut: true, completedAt: null });
+  t.ok(endsWait(r));
+  t.match(failureMessage(r), /stopped waiting.*INSTALL_DEADLINE_MINUTES.*not the install's outcome.*still reports it Running/);
+  t.notOk(endsWait({ status: 'Running', waitTimedOut: false }));
 });
 
 t.test('a failed operation becomes a result with the upstream error and a message naming everything', async (t) => {

@@ -1,4 +1,4 @@
-// An install that outlives INSTALL_DEADLINE_MINUTES: the wait URL answers 422 InstallTimedOut and
+// An install that outlives INSTALL_DEADLINE_MINUTES: the wait URL answers 422 InstallWaitTimedOut and
 // relay_installs_total counts it once, as timed_out — not as failed, and not again on later polls
 // or when upstream ends it afterwards.
 import t from 'tap';
@@ -26,7 +26,7 @@ t.test('a timed-out install is counted once as timed_out', async (t) => {
   clock.skewMs += 61_000;
   const late = await getAbsolute(started.headers.location!);
   t.equal(late.status, 422, JSON.stringify(late.body));
-  t.equal(late.body.error.code, 'InstallTimedOut');
+  t.equal(late.body.error.code, 'InstallWaitTimedOut');
   t.equal(await outcome('timed_out'), 1, 'counted');
   t.equal((await getAbsolute(`${started.headers.location}&waitSeconds=5`)).status, 422, 'a held poll after the deadline answers at once');
   t.equal((await getAbsolute(started.headers.location!)).status, 422);

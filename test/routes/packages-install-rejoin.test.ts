@@ -84,8 +84,10 @@ t.test("the install deadline counts from the relay's start, and the advice of th
   clock.skewMs += 30_000; // 65 s: past the deadline
   const late = await getAbsolute(started.headers.location!);
   t.equal(late.status, 422);
-  t.equal(late.body.error.code, 'InstallTimedOut');
+  t.equal(late.body.error.code, 'InstallWaitTimedOut');
   t.match(late.body.error.message, /run InstallPackage again to join it/);
+  t.match(late.body.error.message, /not the install's outcome/);
+  t.match(late.body.error.details, { status: 'NotStarted', waitTimedOut: true }, "the install's own status beside the ended wait");
   const again = await stack.request('POST', install(name));
   t.equal(again.status, 202, `running it again, as the 422 advises, joins with a fresh deadline: ${JSON.stringify(again.body)}`);
   t.equal(stack.sim.control.calls({ route: 'ppapi.install' }).length, 1, 'without a second POST');
