@@ -1,6 +1,7 @@
 // BAP tenant isolation policy: GET and full-replace PUT of the raw document. The document is
 // passed through untouched (unknown fields included); normalising it is the domain layer's job.
-// A "never configured" tenant may answer 404, an empty body or `null`: all mean null here.
+// A "never configured" tenant may answer 404, an empty body or `null`: all mean null here. A flat
+// document (rules at the top level) is read as the same policy under `properties`.
 import type { Clock } from '../clock.js';
 import { UpstreamError } from './errors.js';
 import type { HttpCore } from './http-core.js';
@@ -73,5 +74,25 @@ export function createIsolationClient(o: IsolationClientOptions): IsolationClien
 
 function asPolicy(json: unknown): RawIsolationPolicy | null {
   if (!json || typeof json !== 'object' || Array.isArray(json)) return null;
-  return json as RawIsolationPolicy;
+  return wrapFlatPolicy(json as Record<string, unknown>);
+}
+
+/** The policy fields that belong under `properties`. */
+const POLICY_FIELDS = ['tenantId', 'isDisabled', 'allowedTenants'] as const;
+
+/**
+ * A document with its rules at the top level (`{id, tenantId, isDisabled, allowedTenants}`, a shape
+ * one terraform capture has) is read as the same policy under `properties`, so its rules are seen
+ * and every write sends the shape upstream's PUT takes (`{"properties": {...}}`, what terraform
+ * and the cmdlets send). Other top-level fields (`id`, unknown ones) stay where they were.
+ */
+export function wrapFlatPolicy(doc: Record<string, unknown>): RawIsolationPolicy {
+  if ('properties' in doc || !POLICY_FIELDS.some((k) => k in doc)) return doc as RawIsolationPolicy;
+  const properties: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    if ((POLICY_FIELDS as readonly string[]).includes(k)) properties[k] = v;
+    else rest[k] = v;
+  }
+  return { ...rest, properties } as RawIsolationPolicy;
 }
