@@ -43,6 +43,8 @@ export function validateFault(f: unknown): FaultSpec {
     if (spec.bodyText !== undefined && typeof spec.bodyText !== 'string')
       throw new Error('fault.bodyText must be a string.');
   }
+  if (spec.path !== undefined && !(typeof spec.path === 'string' && spec.path.startsWith('/')))
+    throw new Error('fault.path must be a request path starting with "/".');
   if (
     spec.headers !== undefined &&
     !(spec.headers && typeof spec.headers === 'object' && Object.values(spec.headers).every((v) => typeof v === 'string'))
@@ -92,11 +94,12 @@ export class FaultRegistry {
   }
 
   /** The faults of `kinds` that fire on this call; each one fired uses up one of its `times`. */
-  take(route: RouteName, kinds: readonly FaultSpec['kind'][]): Array<{ id: string; spec: FaultSpec }> {
+  take(route: RouteName, kinds: readonly FaultSpec['kind'][], path?: string): Array<{ id: string; spec: FaultSpec }> {
     const fired: Array<{ id: string; spec: FaultSpec }> = [];
     for (const f of this.faults) {
       if (!kinds.includes(f.spec.kind)) continue;
       if (f.spec.route !== '*' && f.spec.route !== route) continue;
+      if (f.spec.path !== undefined && f.spec.path.toLowerCase() !== path?.toLowerCase()) continue;
       if (f.remaining <= 0) continue;
       const p = f.spec.probability ?? 1;
       if (p < 1 && this.random() >= p) continue;

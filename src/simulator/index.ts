@@ -128,7 +128,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     state.calls.push(record);
     records.set(request, record);
     if (!meta) return;
-    const fired = state.faults.take(meta.routeName, ['latency', 'status', 'reset', 'replay']);
+    const fired = state.faults.take(meta.routeName, ['latency', 'status', 'reset', 'replay'], record.path);
     if (fired.length === 0) return;
     record.faults = fired.map((f) => f.id);
     const delay = fired.reduce((sum, f) => sum + (f.spec.latencyMs ?? 0), 0);

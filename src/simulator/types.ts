@@ -147,6 +147,8 @@ export interface FaultSpec {
   body?: unknown;
   /** kind 'replay': a raw body sent as it is, instead of `body`. */
   bodyText?: string;
+  /** Only calls whose path (without the query) is this one, compared without regard to case. */
+  path?: string;
 }
 
 export interface SimulatorBehaviour {

@@ -346,3 +346,30 @@ t.test('a seed file sets the catalog, faults and behaviour', async (t) => {
     /needs a string id/,
   );
 });
+
+t.test('replay answers with exactly the status, headers and body given, on the path given', async (t) => {
+  const salesPath = `/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/${DEMO_ENVIRONMENTS.sales}`;
+  sim.control.addFault({
+    route: 'bap.environment',
+    kind: 'replay',
+    path: salesPath,
+    status: 200,
+    headers: { 'x-ms-correlation-id': 'c0rre1a7-0000-4000-8000-000000000001' },
+    body: { name: DEMO_ENVIRONMENTS.sales, properties: { linkedEnvironmentMetadata: null } },
+    times: 1,
+  });
+  const replayed = await call(sim, 'GET', `${salesPath}?api-version=2023-06-01`, { token: bap });
+  t.equal(replayed.status, 200);
+  t.same(replayed.json, { name: DEMO_ENVIRONMENTS.sales, properties: { linkedEnvironmentMetadata: null } });
+  t.equal(replayed.headers['x-ms-correlation-id'], 'c0rre1a7-0000-4000-8000-000000000001');
+  const after = await call(sim, 'GET', `${salesPath}?api-version=2023-06-01`, { token: bap });
+  t.not(after.json.properties.linkedEnvironmentMetadata, null, 'times: 1, then the route again');
+
+  sim.control.addFault({ route: 'bap.environment', kind: 'replay', path: '/elsewhere', status: 500 });
+  t.equal((await call(sim, 'GET', `${salesPath}?api-version=2023-06-01`, { token: bap })).status, 200, 'another path is not replayed');
+  sim.control.addFault({ route: 'ppapi.install', kind: 'replay', status: 202, headers: { 'operation-location': 'https://x.example/operations/1' } });
+  const empty = await call(sim, 'POST', `/appmanagement/environments/${DEMO_ENVIRONMENTS.sales}/applicationPackages/MicrosoftFormsPro/install?api-version=1`, { token: ppapi });
+  t.equal(empty.status, 202);
+  t.equal(empty.text, '', 'no body given: an empty body');
+  t.throws(() => sim.control.addFault({ route: '*', kind: 'replay', status: 200, after: true }), /after is not supported/);
+});
