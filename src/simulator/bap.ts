@@ -38,7 +38,10 @@ function environmentBody(env: SeedEnvironment, tenantId: string, shape: Simulato
       environmentSku: env.environmentSku ?? 'Production',
       isDefault: env.isDefault ?? false,
       provisioningState: 'Succeeded',
-      states: { management: { id: 'Ready' }, runtime: { id: 'Enabled' } },
+      states: {
+        management: { id: 'Ready' },
+        runtime: { runtimeReasonCode: 'NotSpecified', requestedBy: { displayName: 'SYSTEM', type: 'NotSpecified' }, id: 'Enabled' },
+      },
       linkedEnvironmentMetadata: dataverse
         ? {
             resourceId: env.id,
@@ -50,6 +53,11 @@ function environmentBody(env: SeedEnvironment, tenantId: string, shape: Simulato
             instanceApiUrl: legacy ? `${dataverse.replace(/\/$/, '')}/api/data/v9.2` : `https://${apiHost}`,
             baseLanguage: 1033,
             instanceState: 'Ready',
+            createdTime: '2024-03-01T09:00:30.000Z',
+            backgroundOperationsState: 'Enabled',
+            scaleGroup: 'NAMCRMLIVESG101',
+            platformSku: 'Standard',
+            schemaType: 'Standard',
           }
         : legacy
           ? { instanceUrl: '' }
