@@ -198,8 +198,8 @@ export class InstallService {
 
   /**
    * A record for this env+package whose operation has not visibly ended. One past the install
-   * deadline is joined afresh (the 422 InstallTimedOut tells the flow to run the install again to
-   * join it): the join gets a whole new deadline, not the old poller's TimedOut.
+   * deadline is joined afresh (the 422 InstallWaitTimedOut tells the flow to run the install again
+   * to join it): the join gets a whole new deadline, not the old poller's ended wait.
    */
   private async runningRecord(environmentId: string, given: string): Promise<InstallRecord | undefined> {
     const record = await this.d.registry.get(environmentId, given);
