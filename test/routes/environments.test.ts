@@ -26,6 +26,17 @@ t.test('environments', async (t) => {
     t.equal(stack.sim.control.calls({ route: 'ppapi.install' }).length, 0);
   });
 
+  t.test('the older environment style ({"instanceUrl": ""}, ids without scopes/admin) reads the same', async (t) => {
+    stack.sim.control.setOption('environmentShape', 'legacy');
+    t.teardown(() => stack.sim.control.setOption('environmentShape', 'captured'));
+    const res = await stack.request('GET', '/v1/environments');
+    const byId = new Map(res.body.value.map((e: { id: string }) => [e.id, e]));
+    t.match(byId.get(DEMO_ENVIRONMENTS.sales), { hasDataverse: true, dataverseUrl: 'https://contososales.crm.dynamics.com/' });
+    t.match(byId.get(DEMO_ENVIRONMENTS.teams), { hasDataverse: false, dataverseUrl: null });
+    const list = await stack.request('GET', `/v1/environments/${DEMO_ENVIRONMENTS.teams}/packages`);
+    t.equal(list.status, 409);
+  });
+
   t.test('an unknown environment is a 404 that says how to find the id', async (t) => {
     const unknown = '99999999-8888-4777-8666-555555555555';
     for (const [method, path] of [

@@ -43,6 +43,15 @@ t.test('install answers', async (t) => {
     }
   });
 
+  t.test('the older answer style (Operation-Location and an InstancePackage body) is followed the same way', async (t) => {
+    stack.sim.control.setOption('installResponse', 'operation-location-with-body');
+    const first = await stack.request('POST', install('ContosoExpenseApprovals'));
+    t.equal(first.status, 202);
+    const run = await followLikeEngine(first);
+    t.match(run.final.body, { status: 'Succeeded', packageVersion: '2.0.0.45' });
+    for (const call of statusCalls()) t.match(call.url, /[?&]api-version=1(&|$)/);
+  });
+
   t.test('an Operation-Location on another host is refused with a log line; the built URL is polled', async (t) => {
     stack.sim.control.setOption('operationLocationOrigin', 'https://elsewhere.example');
     const first = await stack.request('POST', install('msdyn_FieldInspectionsAnchor'));

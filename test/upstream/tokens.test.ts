@@ -68,6 +68,14 @@ t.test('tokens', async (t) => {
     t.notMatch(err.details.extra.message, /\r/);
   });
 
+  t.test('the older one-line Entra description keeps the ids too', async (t) => {
+    fx.sim.control.setOption('entraErrorSeparator', 'space');
+    t.teardown(() => fx.sim.control.setOption('entraErrorSeparator', 'crlf'));
+    const up = fx.clients({ AZURE_CLIENT_SECRET: 'not-the-secret' });
+    const err = await up.tenant.getOwnTenantId(fx.ctx()).catch((e) => e);
+    t.match(err.details.extra, { aadstsCode: 'AADSTS7000215', traceId: /^[0-9a-f-]{36}$/, correlationId: /^[0-9a-f-]{36}$/ });
+  });
+
   t.test('on-behalf-of: one token per user, none without a user', async (t) => {
     const up = fx.clients({ UPSTREAM_AUTH: 'obo' });
     const clientId = fx.sim.relayApp.clientId;
