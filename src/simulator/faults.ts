@@ -100,6 +100,8 @@ export class FaultRegistry {
       if (!kinds.includes(f.spec.kind)) continue;
       if (f.spec.route !== '*' && f.spec.route !== route) continue;
       if (f.spec.path !== undefined && f.spec.path.toLowerCase() !== path?.toLowerCase()) continue;
+      // One answer per call: replays added in order answer successive calls.
+      if (f.spec.kind === 'replay' && fired.some((x) => x.spec.kind === 'replay')) continue;
       if (f.remaining <= 0) continue;
       const p = f.spec.probability ?? 1;
       if (p < 1 && this.random() >= p) continue;

@@ -79,6 +79,9 @@ t.test('captured shapes, every operation', async (t) => {
   t.test('InstallPackage + GetInstallStatus: 202 with Operation-Location and no body, NotStarted, then Succeeded', async (t) => {
     replay('ppapi.listPackages', 'ppapi-environment-packages');
     replay('ppapi.install', null, { status: 202, headers: installAnswerHeaders(stack.sim.origin, SALES), times: 1 });
+    // terraform's client also meets "poll again" (409) and throttling (429 + Retry-After), both with empty bodies.
+    replay('ppapi.operation', null, { status: 409, times: 1 });
+    replay('ppapi.operation', null, { status: 429, headers: { 'retry-after': '1' }, times: 1 });
     replay('ppapi.operation', 'ppapi-operation-notstarted', { times: 1 });
     replay('ppapi.operation', 'ppapi-operation-succeeded');
     const first = await stack.request('POST', `/v1/environments/${SALES}/packages/msdyn_ContosoSurveysAnchor/install`);
@@ -97,7 +100,9 @@ t.test('captured shapes, every operation', async (t) => {
       error: null,
       waitTimedOut: false,
     });
-    for (const call of sim.calls({ route: 'ppapi.operation' })) t.match(call.url, /api-version=1$/, 'polled at Operation-Location');
+    const polls = sim.calls({ route: 'ppapi.operation' });
+    t.same(polls.slice(0, 3).map((c) => c.status), [409, 429, 200], 'through 409 and 429 to the answers');
+    for (const call of polls) t.match(call.url, /api-version=1$/, 'polled at Operation-Location');
     const status = await stack.request('GET', `/v1/environments/${SALES}/operations/${SHAPE_OPERATION_ID}`);
     t.equal(status.status, 200);
     t.match(status.body, { status: 'Succeeded', packageUniqueName: 'msdyn_ContosoSurveysAnchor', packageVersion: '3.1.0.12' });
