@@ -3,6 +3,12 @@
 // body parameter, exactly one response schema (on 200, or 201), and 202 answers that declare the
 // Location and Retry-After headers the flow engine follows.
 import {
+  ERROR_BODY_NOTE,
+  RETRY_AFTER_DESCRIPTION,
+  routeErrorsOf,
+  WWW_AUTHENTICATE_DESCRIPTION,
+} from './error-responses.js';
+import {
   type DefinitionRegistry,
   labelFromName,
   type SwaggerSchema,
@@ -56,6 +62,7 @@ const OPERATION_EXTENSIONS = [
   'x-ms-api-annotation',
   'x-ms-safe-operation',
   'x-ms-no-generic-test',
+  'x-ms-pageable',
 ];
 
 const STATUS_TEXT: Record<string, string> = {
@@ -88,6 +95,14 @@ export const ASYNC_HEADERS = {
     description: 'Seconds to wait before polling the Location URL.',
   },
 };
+
+/** Response headers of an error status in the connector definition (no schema: a platform rule). */
+function errorHeaders(retryAfter: boolean | undefined, wwwAuthenticate: boolean | undefined) {
+  const headers: Record<string, SwaggerSchema> = {};
+  if (retryAfter) headers['Retry-After'] = { type: 'integer', description: RETRY_AFTER_DESCRIPTION };
+  if (wwwAuthenticate) headers['WWW-Authenticate'] = { type: 'string', description: WWW_AUTHENTICATE_DESCRIPTION };
+  return Object.keys(headers).length ? { headers } : {};
+}
 
 /** Converts a params/querystring schema into parameters of the given kind. */
 function buildParameters(
@@ -233,6 +248,12 @@ export function buildOperation(
     }
   }
   if (!codes.some((c) => c.startsWith('2'))) responses['200'] = { description: STATUS_TEXT['200']! };
+  for (const [code, error] of Object.entries(routeErrorsOf(schema))) {
+    responses[code] = {
+      description: `${error.when} ${ERROR_BODY_NOTE}`,
+      ...errorHeaders(error.retryAfter, error.wwwAuthenticate),
+    };
+  }
   responses.default = {
     description: 'An error: {"error": {"code", "message", "correlationId", …}}; the message says what to do.',
   };

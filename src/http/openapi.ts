@@ -15,7 +15,7 @@ import {
   securityFor,
 } from './openapi-document.js';
 import { buildOperation, type RouteSchemaLike } from './openapi-operation.js';
-import { DefinitionRegistry, type SwaggerSchema } from './openapi-schema.js';
+import { DefinitionRegistry, dropUnusedDefinitions, inlineNullableRefs, type SwaggerSchema } from './openapi-schema.js';
 
 export type { ConnectorAuth } from './openapi-document.js';
 
@@ -116,6 +116,9 @@ export async function registerOpenApi(app: RelayApp): Promise<void> {
           `https://${PLACEHOLDER_HOST}/docs`,
         ),
       };
+      inlineNullableRefs(doc.paths, doc.definitions as Record<string, SwaggerSchema>);
+      inlineNullableRefs(doc.definitions, doc.definitions as Record<string, SwaggerSchema>);
+      dropUnusedDefinitions(doc);
       addDefaultPickers(doc);
       addMissingLabels(doc.paths);
       addMissingLabels(doc.definitions);

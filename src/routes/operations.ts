@@ -5,6 +5,7 @@ import type { RelayApp } from '../app.js';
 import { installAcceptedSchema, installResultSchema, operationParams, statusQuery, waitQuery } from '../domain/install-schemas.js';
 import { failureMessage, type InstallResult, isFailure, isTerminal } from '../domain/install-status.js';
 import { callerLabel } from '../http/caller.js';
+import { installStatusErrors, waitErrors } from './route-errors.js';
 import { RelayError } from '../http/errors.js';
 import type { InstallView } from '../services/install-service.js';
 import { publicOrigin } from '../services/install-wait-url.js';
@@ -108,6 +109,7 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
         params: operationParams,
         querystring: statusQuery,
         response: { 200: installResultSchema },
+        errors: installStatusErrors,
       },
     },
     async (request) => {
@@ -140,6 +142,7 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
         params: operationParams,
         querystring: waitQuery,
         response: { 200: installResultSchema, 202: installAcceptedSchema },
+        errors: waitErrors,
       },
     },
     async (request, reply) => {

@@ -10,6 +10,7 @@ import {
   packageSchema,
 } from '../domain/package-schemas.js';
 import { callerLabel } from '../http/caller.js';
+import { packageReadErrors, installErrors } from './route-errors.js';
 import type { InstallServices } from '../services/install-wiring.js';
 import { answerInstall, callContext, holding } from './operations.js';
 
@@ -27,6 +28,7 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         params: environmentParams,
         querystring: listPackagesQuery,
         response: { 200: packageListSchema },
+        errors: packageReadErrors,
       },
     },
     async (request) => {
@@ -48,6 +50,7 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         params: packageParams,
         querystring: getPackageQuery,
         response: { 200: packageSchema },
+        errors: packageReadErrors,
       },
     },
     async (request) =>
@@ -68,6 +71,7 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         params: installParams,
         querystring: installQuery,
         response: { 200: installResultSchema, 202: installAcceptedSchema },
+        errors: installErrors,
       },
     },
     async (request, reply) => {
