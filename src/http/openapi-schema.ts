@@ -351,7 +351,10 @@ export function dropUnusedDefinitions(doc: { paths?: unknown; definitions?: unkn
   const used = new Set<string>();
   const visit = (node: unknown) => {
     if (!node || typeof node !== 'object') return;
-    if (Array.isArray(node)) return node.forEach(visit);
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n);
+      return;
+    }
     const obj = node as SwaggerSchema;
     if (typeof obj.$ref === 'string') {
       const name = obj.$ref.replace('#/definitions/', '');

@@ -14,6 +14,7 @@ import {
   operationsOf,
   securityFor,
 } from './openapi-document.js';
+import { collectContractRoutes } from './openapi-contract.js';
 import { buildOperation, type RouteSchemaLike } from './openapi-operation.js';
 import { DefinitionRegistry, dropUnusedDefinitions, inlineNullableRefs, type SwaggerSchema } from './openapi-schema.js';
 
@@ -56,6 +57,7 @@ function registryFor(swaggerObject: object): DefinitionRegistry {
 }
 
 export async function registerOpenApi(app: RelayApp): Promise<void> {
+  collectContractRoutes(app);
   const warnings: string[] = [];
   warningsByApp.set(app, warnings);
   await app.register(fastifySwagger, {
