@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import type { RelayApp } from '../app.js';
-import { CONNECTOR_INFO } from './openapi-document.js';
+import { CONNECTOR_INFO, OPERATION_TAGS } from './openapi-document.js';
 import {
   CORRELATION_ID_DESCRIPTION,
   errorResponseSchema,
@@ -227,10 +227,7 @@ export function generateContract(app: RelayApp, target: ContractTarget): Json {
       contact: CONNECTOR_INFO.contact,
     },
     servers: [{ url: target.serverUrl }],
-    tags: [
-      { name: 'Packages', description: 'Environments, application packages and installs.' },
-      { name: 'Tenant isolation', description: 'The cross-tenant isolation policy and its audit trail.' },
-    ],
+    tags: OPERATION_TAGS,
     paths,
     components: {
       schemas: sortedSchemas,

@@ -11,6 +11,7 @@ import {
   type ConnectorAuth,
   canonicalOrder,
   connectorMetadata,
+  OPERATION_TAGS,
   operationsOf,
   securityFor,
 } from './openapi-document.js';
@@ -67,6 +68,7 @@ export async function registerOpenApi(app: RelayApp): Promise<void> {
       schemes: ['https'],
       consumes: ['application/json'],
       produces: ['application/json'],
+      tags: OPERATION_TAGS,
       ...(securityFor('entra') as object),
     },
     transform: (input) => {
