@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { definitionWarnings, generateDefinition, targetFromBaseUrl } from '../../src/http/openapi.js';
 import { DefinitionRegistry, labelFromName, toSwaggerSchema } from '../../src/http/openapi-schema.js';
 import { buildFixtureApp } from './fixtures/fixture-app.js';
-import { checkDefinition, deref, operations, parametersOf } from './helpers/connector-rules.js';
+import { checkDefinition, deref, operations, parametersOf } from '../../scripts/connector-check/connector-rules.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests walk a JSON document whose shape the assertions check
 type Obj = Record<string, any>;

@@ -7,7 +7,7 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { unreachableUpstream } from '../../scripts/connector-definition.js';
-import { checkDefinition } from './helpers/connector-rules.js';
+import { checkDefinition } from '../../scripts/connector-check/connector-rules.js';
 
 const committed = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../apiDefinition.swagger.json', import.meta.url)), 'utf8'),
