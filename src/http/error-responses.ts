@@ -65,6 +65,12 @@ export const WWW_AUTHENTICATE_DESCRIPTION = 'The sign-in the relay expects, and 
 export const CORRELATION_ID_DESCRIPTION =
   'Identifies this request in the relay logs, the audit trail and upstream (x-ms-client-request-id).';
 
+/** When each success status happens (a route's `successes`), for the same descriptions in both documents. */
+export function routeSuccessesOf(schema: Record<string, unknown>): Record<string, string> {
+  const successes = schema.successes;
+  return successes && typeof successes === 'object' ? (successes as Record<string, string>) : {};
+}
+
 export function routeErrorsOf(schema: Record<string, unknown>): RouteErrors {
   const errors = schema.errors;
   return errors && typeof errors === 'object' ? (errors as RouteErrors) : {};

@@ -12,6 +12,7 @@ import {
   errorResponseSchema,
   RETRY_AFTER_DESCRIPTION,
   routeErrorsOf,
+  routeSuccessesOf,
   WWW_AUTHENTICATE_DESCRIPTION,
 } from './error-responses.js';
 import { isZodSchema } from './openapi-schema.js';
@@ -167,7 +168,7 @@ function operationOf(route: ContractRoute, components: Components): Json {
       headers['Retry-After'] = header(RETRY_AFTER_DESCRIPTION, { type: 'integer', minimum: 1 }, true);
     }
     responses[code] = {
-      description: SUCCESS_TEXT[code] ?? 'Success.',
+      description: routeSuccessesOf(s)[code] ?? SUCCESS_TEXT[code] ?? 'Success.',
       headers,
       content: { 'application/json': { schema: components.convert(source, 'output') } },
     };

@@ -6,6 +6,7 @@ import {
   ERROR_BODY_NOTE,
   RETRY_AFTER_DESCRIPTION,
   routeErrorsOf,
+  routeSuccessesOf,
   WWW_AUTHENTICATE_DESCRIPTION,
 } from './error-responses.js';
 import {
@@ -239,10 +240,10 @@ export function buildOperation(
         const name = registry.add(`${operationId || 'Operation'}Response`, converted, 'output');
         ref = { $ref: `#/definitions/${name}` };
       }
-      const description = responseDescription(code, source, resolve(converted, registry));
+      const description = routeSuccessesOf(schema)[code] ?? responseDescription(code, source, resolve(converted, registry));
       responses[code] = { description, schema: { $ref: ref.$ref } };
     } else if (code === '202') {
-      responses[code] = { description: STATUS_TEXT['202']!, headers: ASYNC_HEADERS };
+      responses[code] = { description: routeSuccessesOf(schema)[code] ?? STATUS_TEXT['202']!, headers: ASYNC_HEADERS };
     } else {
       responses[code] = { description: STATUS_TEXT[code] ?? responseDescription(code, source, undefined) };
     }

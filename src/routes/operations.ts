@@ -109,6 +109,7 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
         params: operationParams,
         querystring: statusQuery,
         response: { 200: installResultSchema },
+        successes: { 200: 'Where the install stands now, whether it runs or ended (see status).' },
         errors: installStatusErrors,
       },
     },
@@ -142,6 +143,10 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
         params: operationParams,
         querystring: waitQuery,
         response: { 200: installResultSchema, 202: installAcceptedSchema },
+        successes: {
+          200: 'The install ended with success (or, with failOnError=false in the URL, ended in any way).',
+          202: 'The install still runs: poll again after Retry-After seconds.',
+        },
         errors: waitErrors,
       },
     },

@@ -71,6 +71,10 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         params: installParams,
         querystring: installQuery,
         response: { 200: installResultSchema, 202: installAcceptedSchema },
+        successes: {
+          200: 'The install succeeded, or the package was already installed at this or a newer version (alreadyInstalled true, nothing ran). With Fail On Error false, also when it failed, was canceled or timed out (see status).',
+          202: 'The install runs: the flow engine polls the Location URL after Retry-After seconds until it ends. With the asynchronous pattern off, the body has the operationId for Get install status.',
+        },
         errors: installErrors,
       },
     },
