@@ -19,11 +19,18 @@ const holdingRoutes = (app: RelayApp) => {
 };
 
 t.test('closing answers every held request with 202 and lets in-flight work finish', async (t) => {
-  const app = await buildProbeApp({ AUTH_MODE: 'none' }, undefined, holdingRoutes);
+  let arrived = 0;
+  const app = await buildProbeApp({ AUTH_MODE: 'none' }, undefined, (a) => {
+    a.addHook('onRequest', async () => {
+      arrived++;
+    });
+    holdingRoutes(a);
+  });
   const origin = await app.listen({ host: '127.0.0.1', port: 0 });
   const held = Array.from({ length: 50 }, () => request(`${origin}/v1/probe/hold`));
   const slow = request(`${origin}/v1/probe/slow`);
-  await new Promise((r) => setTimeout(r, 100)); // let them all arrive
+  // Close only once every request is in (on a busy machine connecting can take a while).
+  while (arrived < 51) await new Promise((r) => setTimeout(r, 5));
   t.equal(app.shuttingDown.aborted, false);
   const closing = app.close();
   const answers = await Promise.all(held);
