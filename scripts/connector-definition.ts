@@ -9,6 +9,7 @@ import {
   generateDefinition,
   PLACEHOLDER_HOST,
 } from '../src/http/openapi.js';
+import { generateContract } from '../src/http/openapi-contract.js';
 import { serializeDefinition } from '../src/http/openapi-document.js';
 import type { UpstreamClients } from '../src/upstream/types.js';
 
@@ -34,7 +35,7 @@ export interface BuiltDefinition {
   warnings: string[];
 }
 
-export async function buildDefinition(target: Partial<DefinitionTarget> = {}): Promise<BuiltDefinition> {
+async function withDefinitionApp<T>(use: (app: Awaited<ReturnType<typeof buildApp>>) => T): Promise<T> {
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     AUDIT_STORE: 'memory',
@@ -44,11 +45,27 @@ export async function buildDefinition(target: Partial<DefinitionTarget> = {}): P
   const app = await buildApp({ config, upstream: unreachableUpstream() });
   try {
     await app.ready();
-    const definition = generateDefinition(app, { host: PLACEHOLDER_HOST, ...target });
-    return { definition, warnings: definitionWarnings(app) };
+    return use(app);
   } finally {
     await app.close();
   }
+}
+
+export async function buildDefinition(target: Partial<DefinitionTarget> = {}): Promise<BuiltDefinition> {
+  return withDefinitionApp((app) => ({
+    definition: generateDefinition(app, { host: PLACEHOLDER_HOST, ...target }),
+    warnings: definitionWarnings(app),
+  }));
+}
+
+/** The full contract (OpenAPI 3.1) with the placeholder host and both sign-ins the relay supports. */
+export async function buildContract(): Promise<Record<string, unknown>> {
+  return withDefinitionApp((app) => generateContract(app, { serverUrl: `https://${PLACEHOLDER_HOST}`, auth: 'all' }));
+}
+
+/** The exact text of the committed openapi.json. */
+export async function committedContractText(): Promise<string> {
+  return serializeDefinition(await buildContract());
 }
 
 /** The exact text of the committed apiDefinition.swagger.json. */

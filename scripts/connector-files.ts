@@ -65,6 +65,18 @@ export function apiProperties(
   return {
     properties: {
       connectionParameters,
+      // The gateway rewrites the relay's nextLink into a connector URL, so the flow engine's
+      // pagination follows it with the connection's sign-in.
+      policyTemplateInstances: [
+        {
+          templateId: 'updatenextlink',
+          title: 'Update nextLink to make paging work',
+          parameters: {
+            'x-ms-apimTemplate-operationName': ['ListIsolationChanges'],
+            'x-ms-apimTemplateParameter.nextLinkPropertyName': 'nextLink',
+          },
+        },
+      ],
       iconBrandColor: CONNECTOR_BRAND_COLOR,
       capabilities: ['actions'],
       publisher: 'Admin Relay maintainers',

@@ -1,10 +1,11 @@
-// npm run swagger: writes apiDefinition.swagger.json at the project root from the route schemas,
-// with the placeholder host (the connector build and the served endpoint put in the real one).
-// test/connector/drift.test.ts fails when the committed file differs from this output.
+// npm run swagger: writes apiDefinition.swagger.json (the connector definition) and openapi.json
+// (the full contract) at the project root from the route schemas, with the placeholder host (the
+// connector build and the served endpoints put in the real one).
+// test/connector/drift.test.ts fails when a committed file differs from this output.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serializeDefinition } from '../src/http/openapi-document.js';
-import { buildDefinition } from './connector-definition.js';
+import { buildDefinition, committedContractText } from './connector-definition.js';
 
 const out = fileURLToPath(new URL('../apiDefinition.swagger.json', import.meta.url));
 const { definition, warnings } = await buildDefinition();
@@ -15,3 +16,6 @@ const count = Object.values(definition.paths as Record<string, object>).reduce(
 );
 console.log(`wrote ${out}: ${count} operations`);
 for (const w of warnings) console.warn(`warning: ${w}`);
+const contractOut = fileURLToPath(new URL('../openapi.json', import.meta.url));
+writeFileSync(contractOut, await committedContractText());
+console.log(`wrote ${contractOut}`);

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import './http/caller.js';
+import { ROUTER_PATH_VALUE_LIMIT } from './domain/path-values.js';
 import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
 import { registerAuth } from './http/auth.js';
 import { createFailedAuthBudget } from './http/failed-auth-budget.js';
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
       return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
     },
     forceCloseConnections: true,
+    routerOptions: { maxParamLength: ROUTER_PATH_VALUE_LIMIT },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>() as RelayApp;

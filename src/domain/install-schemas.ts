@@ -45,7 +45,7 @@ export const installAcceptedSchema = z.object({
   statusUrl: z
     .string()
     .meta({ description: 'The signed URL that answers 202 while the install runs and the result when it ends.', 'x-ms-summary': 'Status URL' }),
-});
+}).meta({ id: 'InstallAccepted' });
 
 const waitSeconds = z.coerce
   .number()

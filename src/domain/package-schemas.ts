@@ -1,6 +1,7 @@
 // zod schemas for environments and packages: the single source of the connector definition
 // (labels, help text, pickers) and of request validation.
 import { z } from 'zod';
+import { PATH_VALUE_MAX_LENGTH } from './path-values.js';
 
 const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 /** Environment ids are GUIDs, and the default environment's is "Default-<tenant GUID>". */
@@ -12,13 +13,20 @@ export const environmentIdParam = z
   .meta({
     description: 'The environment id (not the Dataverse organization id). Pick it from the list.',
     'x-ms-summary': 'Environment',
-    'x-ms-dynamic-values': { operationId: 'ListEnvironments', 'value-collection': 'value', 'value-path': 'id', 'value-title': 'displayName' },
+    // Only environments with Dataverse: the others cannot take packages (they answer 409).
+    'x-ms-dynamic-values': {
+      operationId: 'ListEnvironments',
+      parameters: { hasDataverse: true },
+      'value-collection': 'value',
+      'value-path': 'id',
+      'value-title': 'displayName',
+    },
   });
 
 export const uniqueNameParam = z
   .string()
   .min(1)
-  .max(256)
+  .max(PATH_VALUE_MAX_LENGTH)
   .meta({
     description: "The package's unique name, such as msdyn_ContosoSurveysAnchor (not its display name). Pick it from the list.",
     'x-ms-summary': 'Package',
@@ -52,6 +60,17 @@ export const environmentSchema = z
       .meta({ description: 'The Dataverse instance URL, or null without Dataverse.', 'x-ms-summary': 'Dataverse URL' }),
   })
   .meta({ id: 'Environment' });
+
+export const listEnvironmentsQuery = z.object({
+  hasDataverse: z
+    .stringbool({ error: 'must be true or false' })
+    .optional()
+    .meta({
+      description: 'true: only environments with Dataverse (the ones packages install into); false: only those without.',
+      'x-ms-summary': 'Has Dataverse',
+      'x-ms-visibility': 'advanced',
+    }),
+});
 
 export const environmentListSchema = z.object({
   value: z.array(environmentSchema).meta({ description: 'The environments the relay can manage.', 'x-ms-summary': 'Environments' }),

@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ROUTER_PATH_VALUE_LIMIT } from '../domain/path-values.js';
 import { UpstreamError } from '../upstream/errors.js';
 import { type ErrorBody, RelayError } from './errors.js';
 import { printableAscii } from './printable-text.js';
@@ -77,7 +78,7 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
       ? new RelayError(
           414,
           'UriTooLong',
-          'A value in the URL path is longer than the relay accepts (100 characters); check the environment id, package name, operation id or tenant in the URL.',
+          `A value in the URL path is longer than the relay accepts (${ROUTER_PATH_VALUE_LIMIT} characters); check the environment id, package name, operation id or tenant in the URL.`,
         )
       : error.code === 'FST_ERR_BAD_URL'
         ? new RelayError(400, 'InvalidRequest', 'The URL path is not valid (a malformed percent-encoding); encode each path value with encodeURIComponent.')

@@ -17,6 +17,12 @@ export const CONNECTOR_INFO = {
   },
 };
 
+/** The operation groups, declared once for both documents (tools expect every tag an operation uses). */
+export const OPERATION_TAGS = [
+  { name: 'Packages', description: 'Environments, application packages and installs.' },
+  { name: 'Tenant isolation', description: 'The cross-tenant isolation policy and its audit trail.' },
+];
+
 export const ENTRA_AUTHORIZATION_URL = 'https://login.microsoftonline.com/common/oauth2/authorize';
 export const ENTRA_TOKEN_URL = 'https://login.microsoftonline.com/common/oauth2/token';
 

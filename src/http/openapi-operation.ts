@@ -3,6 +3,13 @@
 // body parameter, exactly one response schema (on 200, or 201), and 202 answers that declare the
 // Location and Retry-After headers the flow engine follows.
 import {
+  ERROR_BODY_NOTE,
+  RETRY_AFTER_DESCRIPTION,
+  routeErrorsOf,
+  routeSuccessesOf,
+  WWW_AUTHENTICATE_DESCRIPTION,
+} from './error-responses.js';
+import {
   type DefinitionRegistry,
   labelFromName,
   type SwaggerSchema,
@@ -56,6 +63,7 @@ const OPERATION_EXTENSIONS = [
   'x-ms-api-annotation',
   'x-ms-safe-operation',
   'x-ms-no-generic-test',
+  'x-ms-pageable',
 ];
 
 const STATUS_TEXT: Record<string, string> = {
@@ -88,6 +96,14 @@ export const ASYNC_HEADERS = {
     description: 'Seconds to wait before polling the Location URL.',
   },
 };
+
+/** Response headers of an error status in the connector definition (no schema: a platform rule). */
+function errorHeaders(retryAfter: boolean | undefined, wwwAuthenticate: boolean | undefined) {
+  const headers: Record<string, SwaggerSchema> = {};
+  if (retryAfter) headers['Retry-After'] = { type: 'integer', description: RETRY_AFTER_DESCRIPTION };
+  if (wwwAuthenticate) headers['WWW-Authenticate'] = { type: 'string', description: WWW_AUTHENTICATE_DESCRIPTION };
+  return Object.keys(headers).length ? { headers } : {};
+}
 
 /** Converts a params/querystring schema into parameters of the given kind. */
 function buildParameters(
@@ -224,15 +240,21 @@ export function buildOperation(
         const name = registry.add(`${operationId || 'Operation'}Response`, converted, 'output');
         ref = { $ref: `#/definitions/${name}` };
       }
-      const description = responseDescription(code, source, resolve(converted, registry));
+      const description = routeSuccessesOf(schema)[code] ?? responseDescription(code, source, resolve(converted, registry));
       responses[code] = { description, schema: { $ref: ref.$ref } };
     } else if (code === '202') {
-      responses[code] = { description: STATUS_TEXT['202']!, headers: ASYNC_HEADERS };
+      responses[code] = { description: routeSuccessesOf(schema)[code] ?? STATUS_TEXT['202']!, headers: ASYNC_HEADERS };
     } else {
       responses[code] = { description: STATUS_TEXT[code] ?? responseDescription(code, source, undefined) };
     }
   }
   if (!codes.some((c) => c.startsWith('2'))) responses['200'] = { description: STATUS_TEXT['200']! };
+  for (const [code, error] of Object.entries(routeErrorsOf(schema))) {
+    responses[code] = {
+      description: `${error.when} ${ERROR_BODY_NOTE}`,
+      ...errorHeaders(error.retryAfter, error.wwwAuthenticate),
+    };
+  }
   responses.default = {
     description: 'An error: {"error": {"code", "message", "correlationId", …}}; the message says what to do.',
   };

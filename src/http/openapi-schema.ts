@@ -315,3 +315,56 @@ export function labelFromName(name: string): string {
     .map((w) => (w.length <= 2 && w === w.toUpperCase() ? w : w[0]!.toUpperCase() + w.slice(1)))
     .join(' ');
 }
+
+/**
+ * Replaces every `{$ref, x-nullable: true}` with an inline copy of the referenced definition plus
+ * `x-nullable: true`. OpenAPI 2.0 tools ignore the siblings of `$ref`, so a nullable `$ref` reads
+ * as "never null" and every `null` the relay sends breaks it; the platform ignores or refuses
+ * `allOf`, so inlining is the form both honour.
+ */
+export function inlineNullableRefs(node: unknown, definitions: Record<string, SwaggerSchema>): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const item of node) inlineNullableRefs(item, definitions);
+    return;
+  }
+  const obj = node as SwaggerSchema;
+  for (const [key, value] of Object.entries(obj)) {
+    if (key === 'enum' || key === 'default' || key === 'example') continue;
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const child = value as SwaggerSchema;
+      if (typeof child.$ref === 'string' && child['x-nullable'] === true) {
+        const target = definitions[child.$ref.replace('#/definitions/', '')];
+        if (target) {
+          const { $ref: _ref, ...annotations } = child;
+          obj[key] = { ...structuredClone(target), ...annotations, 'x-nullable': true };
+        }
+      }
+    }
+    inlineNullableRefs(obj[key], definitions);
+  }
+}
+
+/** Drops definitions nothing refers to any more (a nullable one may now live only inline). */
+export function dropUnusedDefinitions(doc: { paths?: unknown; definitions?: unknown }): void {
+  const definitions = (doc.definitions ?? {}) as Record<string, SwaggerSchema>;
+  const used = new Set<string>();
+  const visit = (node: unknown) => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n);
+      return;
+    }
+    const obj = node as SwaggerSchema;
+    if (typeof obj.$ref === 'string') {
+      const name = obj.$ref.replace('#/definitions/', '');
+      if (!used.has(name)) {
+        used.add(name);
+        visit(definitions[name]);
+      }
+    }
+    for (const value of Object.values(obj)) visit(value);
+  };
+  visit(doc.paths);
+  for (const name of Object.keys(definitions)) if (!used.has(name)) delete definitions[name];
+}

@@ -11,11 +11,13 @@ import {
   type ConnectorAuth,
   canonicalOrder,
   connectorMetadata,
+  OPERATION_TAGS,
   operationsOf,
   securityFor,
 } from './openapi-document.js';
+import { collectContractRoutes } from './openapi-contract.js';
 import { buildOperation, type RouteSchemaLike } from './openapi-operation.js';
-import { DefinitionRegistry, type SwaggerSchema } from './openapi-schema.js';
+import { DefinitionRegistry, dropUnusedDefinitions, inlineNullableRefs, type SwaggerSchema } from './openapi-schema.js';
 
 export type { ConnectorAuth } from './openapi-document.js';
 
@@ -56,6 +58,7 @@ function registryFor(swaggerObject: object): DefinitionRegistry {
 }
 
 export async function registerOpenApi(app: RelayApp): Promise<void> {
+  collectContractRoutes(app);
   const warnings: string[] = [];
   warningsByApp.set(app, warnings);
   await app.register(fastifySwagger, {
@@ -65,6 +68,7 @@ export async function registerOpenApi(app: RelayApp): Promise<void> {
       schemes: ['https'],
       consumes: ['application/json'],
       produces: ['application/json'],
+      tags: OPERATION_TAGS,
       ...(securityFor('entra') as object),
     },
     transform: (input) => {
@@ -116,6 +120,9 @@ export async function registerOpenApi(app: RelayApp): Promise<void> {
           `https://${PLACEHOLDER_HOST}/docs`,
         ),
       };
+      inlineNullableRefs(doc.paths, doc.definitions as Record<string, SwaggerSchema>);
+      inlineNullableRefs(doc.definitions, doc.definitions as Record<string, SwaggerSchema>);
+      dropUnusedDefinitions(doc);
       addDefaultPickers(doc);
       addMissingLabels(doc.paths);
       addMissingLabels(doc.definitions);

@@ -1,6 +1,8 @@
-// ListEnvironments: the environment picker behind every package action.
+// ListEnvironments: the environment picker behind every package action (which asks only for
+// environments with Dataverse, the only ones packages install into).
 import type { RelayApp } from '../app.js';
-import { environmentListSchema } from '../domain/package-schemas.js';
+import { environmentListSchema, listEnvironmentsQuery } from '../domain/package-schemas.js';
+import { CALLER_ERRORS, INPUT_ERRORS, UPSTREAM_ERRORS } from '../http/error-responses.js';
 import type { InstallServices } from '../services/install-wiring.js';
 import { callContext } from './operations.js';
 
@@ -14,9 +16,15 @@ export async function registerEnvironmentRoutes(app: RelayApp, s: InstallService
         summary: 'List environments',
         description: 'Lists the Power Platform environments the relay can manage, with whether each has Dataverse.',
         tags: ['Packages'],
+        querystring: listEnvironmentsQuery,
         response: { 200: environmentListSchema },
+        errors: { ...INPUT_ERRORS, ...CALLER_ERRORS, ...UPSTREAM_ERRORS },
       },
     },
-    async (request) => ({ value: await s.environments.list(callContext(request)) }),
+    async (request) => {
+      const all = await s.environments.list(callContext(request));
+      const { hasDataverse } = request.query;
+      return { value: hasDataverse === undefined ? all : all.filter((e) => e.hasDataverse === hasDataverse) };
+    },
   );
 }

@@ -2,6 +2,7 @@
 // guarded whole-policy replace and the audit trail. The zod schemas here are the single source of
 // the connector definition, so every field carries its label and description.
 import { z } from 'zod';
+import { PATH_VALUE_MAX_LENGTH } from '../domain/path-values.js';
 import type { AppDeps, RelayApp } from '../app.js';
 import type { Clock } from '../clock.js';
 import { callerLabel } from '../http/caller.js';
@@ -9,8 +10,15 @@ import type { IsolationChangeOutcome } from '../http/metrics.js';
 import type { AuditOutcome } from '../services/audit-store.js';
 import { createAuditStore } from '../services/audit-store-factory.js';
 import { IsolationService, type WriteContext } from '../services/isolation.js';
+import { publicOrigin } from '../services/install-wait-url.js';
 import { createInProcessTenantLock } from '../services/tenant-lock.js';
 import type { CallContext } from '../upstream/types.js';
+import {
+  isolationBodyWriteErrors,
+  isolationChangesErrors,
+  isolationQueryWriteErrors,
+  isolationReadErrors,
+} from './route-errors.js';
 
 const METRIC_OUTCOME: Record<AuditOutcome, IsolationChangeOutcome> = {
   applied: 'applied',
@@ -53,7 +61,7 @@ const tenantInput = (where: string) =>
     .string()
     .trim()
     .min(1, { error: 'is required: a tenant id (GUID), * or a domain such as contoso.onmicrosoft.com' })
-    .max(256)
+    .max(PATH_VALUE_MAX_LENGTH)
     .meta({
       description: `The other tenant${where}: its tenant id (GUID), * for all tenants, or a verified domain such as contoso.onmicrosoft.com (resolved to the tenant id).`,
       'x-ms-summary': 'Tenant',
@@ -287,6 +295,7 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
           'Reads the cross-tenant isolation policy: whether it is enforced, the allowed tenants with their directions, and its revision.',
         tags: TAGS,
         response: { 200: policy },
+        errors: isolationReadErrors,
       },
     },
     async (request) => isolation.getPolicy(callContext(request)),
@@ -305,6 +314,7 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
         params: ruleParams,
         body: z.object({ direction: writableDirection, ...writeFields }),
         response: { 200: writeAnswer },
+        errors: isolationBodyWriteErrors,
       },
     },
     async (request) => {
@@ -338,6 +348,7 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
           ifRevision: ifRevisionField,
         }),
         response: { 200: writeAnswer },
+        errors: isolationQueryWriteErrors,
       },
     },
     async (request) => isolation.removeRule(request.params.tenant, request.query, writeContext(request)),
@@ -363,6 +374,7 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
           ...writeFields,
         }),
         response: { 200: writeAnswer },
+        errors: isolationBodyWriteErrors,
       },
     },
     async (request) => {
@@ -404,6 +416,7 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
           ...writeFields,
         }),
         response: { 200: writeAnswer },
+        errors: isolationBodyWriteErrors,
       },
     },
     async (request) => {
@@ -422,6 +435,9 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
         description:
           'The audit trail of isolation policy changes made through this relay, newest first, one page at a time.',
         tags: TAGS,
+        // Power Automate's pagination follows nextLink (through the connector's updatenextlink policy).
+        'x-ms-pageable': { nextLinkName: 'nextLink' },
+        errors: isolationChangesErrors,
         querystring: z.object({
           pageSize: z.coerce.number().int().min(1).max(200).default(50).meta({
             description: 'Changes per page (1-200).',
@@ -479,7 +495,9 @@ export async function registerIsolationRoutes(app: RelayApp, deps: AppDeps & { c
       });
       let nextLink: string | null = null;
       if (page.continuationToken) {
-        const next = new URL(`${config.publicBaseUrl}/v1/tenant-isolation/changes`);
+        // Absolute on the public base URL (or the trusted forwarded host), as Location is: the
+        // flow engine follows it as given.
+        const next = new URL(`${publicOrigin(request, config)}/v1/tenant-isolation/changes`);
         for (const [k, v] of Object.entries({ ...q, continuationToken: page.continuationToken })) {
           if (v !== undefined) next.searchParams.set(k, String(v));
         }

@@ -5,6 +5,7 @@ import type { RelayApp } from '../app.js';
 import { installAcceptedSchema, installResultSchema, operationParams, statusQuery, waitQuery } from '../domain/install-schemas.js';
 import { endsWait, failureMessage, type InstallResult, isFailure } from '../domain/install-status.js';
 import { callerLabel } from '../http/caller.js';
+import { installStatusErrors, waitErrors } from './route-errors.js';
 import { RelayError } from '../http/errors.js';
 import type { InstallView } from '../services/install-service.js';
 import { publicOrigin } from '../services/install-wait-url.js';
@@ -110,6 +111,8 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
         params: operationParams,
         querystring: statusQuery,
         response: { 200: installResultSchema },
+        successes: { 200: 'Where the install stands now, whether it runs or ended (see status).' },
+        errors: installStatusErrors,
       },
     },
     async (request) => {
@@ -142,6 +145,11 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
         params: operationParams,
         querystring: waitQuery,
         response: { 200: installResultSchema, 202: installAcceptedSchema },
+        successes: {
+          200: 'The install ended with success (or, with failOnError=false in the URL, ended in any way).',
+          202: 'The install still runs: poll again after Retry-After seconds.',
+        },
+        errors: waitErrors,
       },
     },
     async (request, reply) => {

@@ -10,6 +10,7 @@ import {
   packageSchema,
 } from '../domain/package-schemas.js';
 import { callerLabel } from '../http/caller.js';
+import { packageReadErrors, installErrors } from './route-errors.js';
 import type { InstallServices } from '../services/install-wiring.js';
 import { answerInstall, callContext, holding } from './operations.js';
 
@@ -27,6 +28,7 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         params: environmentParams,
         querystring: listPackagesQuery,
         response: { 200: packageListSchema },
+        errors: packageReadErrors,
       },
     },
     async (request) => {
@@ -48,6 +50,7 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         params: packageParams,
         querystring: getPackageQuery,
         response: { 200: packageSchema },
+        errors: packageReadErrors,
       },
     },
     async (request) =>
@@ -68,6 +71,11 @@ export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
         params: installParams,
         querystring: installQuery,
         response: { 200: installResultSchema, 202: installAcceptedSchema },
+        successes: {
+          200: 'The install succeeded, or the package was already installed at this or a newer version (alreadyInstalled true, nothing ran). With Fail On Error false, also when it failed, was canceled or timed out (see status).',
+          202: 'The install runs: the flow engine polls the Location URL after Retry-After seconds until it ends. With the asynchronous pattern off, the body has the operationId for Get install status.',
+        },
+        errors: installErrors,
       },
     },
     async (request, reply) => {

@@ -103,7 +103,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   writeFileSync(caCertPath, serverTls.cert);
   writeFileSync(certificatePath, `${appCert.key.trim()}\n${appCert.cert.trim()}\n`, { mode: 0o600 });
 
-  const app = Fastify({ https: { key: serverTls.key, cert: serverTls.cert }, logger: opts.logger ?? false });
+  const app = Fastify({
+    https: { key: serverTls.key, cert: serverTls.cert },
+    logger: opts.logger ?? false,
+    // Upstream takes any tenant domain DNS allows (253 characters) in its paths; Fastify's default
+    // of 100 would answer 414 where Entra answers the lookup.
+    routerOptions: { maxParamLength: 1024 },
+  });
   installBodyParsers(app);
 
   const records = new WeakMap<FastifyRequest, CallRecord>();

@@ -4,7 +4,7 @@
 // answers 202 until the end and then the final result in the shape the definition declares.
 import t from 'tap';
 import { type Stack, startStack } from '../helpers/stack.js';
-import { deref, operations } from './helpers/connector-rules.js';
+import { deref, operations } from '../../scripts/connector-check/connector-rules.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the test reads a JSON document whose shape it asserts
 type Json = Record<string, any>;

@@ -1,10 +1,10 @@
-// The committed apiDefinition.swagger.json must be exactly what the route schemas generate today;
-// when this fails, run `npm run swagger` and commit the result (and check the change is intended:
+// The committed apiDefinition.swagger.json and openapi.json must be exactly what the route schemas
+// generate today; when this fails, run `npm run swagger` and commit the result (and check the change is intended:
 // renaming an operation or a field breaks flows that use it).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { buildDefinition, committedDefinitionText } from '../../scripts/connector-definition.js';
+import { buildDefinition, committedContractText, committedDefinitionText } from '../../scripts/connector-definition.js';
 
 const committedPath = fileURLToPath(new URL('../../apiDefinition.swagger.json', import.meta.url));
 
@@ -27,4 +27,12 @@ t.test('generation is deterministic and needed no simplification', async (t) => 
   t.equal(one, two);
   const { warnings } = await buildDefinition();
   t.same(warnings, [], 'every route schema fits OpenAPI 2.0 without being simplified');
+});
+
+t.test('the committed full contract equals the generated one', async (t) => {
+  const generated = await committedContractText();
+  const committed = readFileSync(fileURLToPath(new URL('../../openapi.json', import.meta.url)), 'utf8');
+  if (generated !== committed) t.same(JSON.parse(committed), JSON.parse(generated), 'content (committed vs generated)');
+  t.equal(committed, generated, 'openapi.json is stale: run `npm run swagger` and commit it');
+  t.equal(await committedContractText(), generated, 'generation is deterministic');
 });

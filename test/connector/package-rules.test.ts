@@ -9,7 +9,7 @@ import t from 'tap';
 import { buildConnector, parseHost } from '../../scripts/build-connector.js';
 import { apiProperties, CONNECTOR_BRAND_COLOR, paconnSettings } from '../../scripts/connector-files.js';
 import { drawIcon } from '../../scripts/make-connector-icon.js';
-import { checkDefinition, checkIcon, checkPackage, checkProperties } from './helpers/connector-rules.js';
+import { checkDefinition, checkIcon, checkPackage, checkProperties } from '../../scripts/connector-check/connector-rules.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (p: string) => JSON.parse(readFileSync(join(root, p), 'utf8'));

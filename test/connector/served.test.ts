@@ -1,16 +1,20 @@
-// GET /apiDefinition.swagger.json and Swagger UI at /docs serve the same definition as the committed
-// file, with host, basePath and schemes from PUBLIC_BASE_URL and the sign-in this relay accepts, and
-// neither needs credentials.
+// GET /apiDefinition.swagger.json, GET /openapi.json and Swagger UI at /docs serve the same documents
+// as the committed files, with host, basePath and schemes from PUBLIC_BASE_URL and the sign-in this
+// relay accepts, and none needs credentials.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { unreachableUpstream } from '../../scripts/connector-definition.js';
-import { checkDefinition } from './helpers/connector-rules.js';
+import { checkDefinition } from '../../scripts/connector-check/connector-rules.js';
 
 const committed = JSON.parse(
   readFileSync(fileURLToPath(new URL('../../apiDefinition.swagger.json', import.meta.url)), 'utf8'),
+);
+
+const committedContract = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../openapi.json', import.meta.url)), 'utf8'),
 );
 
 async function appWith(env: Record<string, string>) {
@@ -40,6 +44,17 @@ t.test(
     t.same(served.paths, committed.paths);
     t.same(served.definitions, committed.definitions);
     t.same(checkDefinition(served, { host: 'relay.contoso.com' }), []);
+
+    const contract = await app.inject({ method: 'GET', url: '/openapi.json' });
+    t.equal(contract.statusCode, 200, 'the full contract needs no credentials either');
+    const full = contract.json();
+    t.same(full.servers, [{ url: 'https://relay.contoso.com/admin' }], 'on the public base URL');
+    t.same(full.security, [{ api_key: [] }], 'with the sign-in this relay accepts');
+    // Only the sign-in differs (the committed file lists both the relay supports).
+    const withoutSecurity = (paths: Record<string, Record<string, Record<string, unknown>>>) =>
+      JSON.parse(JSON.stringify(paths, (key, value) => (key === 'security' ? undefined : value)));
+    t.same(withoutSecurity(full.paths), withoutSecurity(committedContract.paths), 'the same operations, statuses and bodies as openapi.json');
+    t.same(full.components.schemas, committedContract.components.schemas);
 
     const ui = await app.inject({ method: 'GET', url: '/docs/json' });
     t.equal(ui.statusCode, 200);

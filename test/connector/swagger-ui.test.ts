@@ -1,6 +1,6 @@
 // Swagger UI at /docs in a real browser (Debian's chromium driven by playwright-core): the page
-// loads with the relay's security headers, renders the connector definition, and shows
-// InstallPackage. Saves a screenshot to test/artifacts/ (gitignored).
+// loads with the relay's security headers, renders the connector definition, shows
+// InstallPackage, and switches to the full contract. Saves a screenshot to test/artifacts/ (gitignored).
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,22 @@ if (!existsSync(CHROMIUM)) {
     await install.locator('.opblock-summary').click();
     await page.locator('.opblock.is-open .parameters').first().waitFor({ state: 'visible', timeout: 10_000 });
     t.match((await page.locator('.opblock.is-open').first().textContent()) ?? '', /environmentId/);
+
+    // The top bar offers the full contract too; in it the internal wait URL is an operation, and
+    // InstallPackage shows its 202 answer and error statuses.
+    await page.locator('.topbar select').selectOption({ label: 'Full contract (OpenAPI 3.1)' });
+    const wait = page.locator('.opblock', { hasText: 'WaitForInstall' }).first();
+    await wait.waitFor({ state: 'visible', timeout: 30_000 });
+    t.match((await page.locator('.info').first().textContent()) ?? '', /OAS 3\.1/);
+    const contractInstall = page.locator('.opblock', { hasText: 'InstallPackage' }).first();
+    // It may still be open from the first document (Swagger UI keeps the expansion state).
+    if (!(await contractInstall.evaluate((el) => el.classList.contains('is-open'))))
+      await contractInstall.locator('.opblock-summary').click();
+    const responses = contractInstall.locator('.responses-table').first();
+    await responses.waitFor({ state: 'visible', timeout: 10_000 });
+    const statuses = await contractInstall.locator('.response-col_status').allInnerTexts();
+    for (const status of ['200', '202', '409', '422', '429'])
+      t.ok(statuses.some((s) => s.trim().startsWith(status)), `the contract shows InstallPackage ${status}`);
 
     const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
     mkdirSync(artifacts, { recursive: true });

@@ -1,6 +1,7 @@
 // The emulator itself must behave like the engine, or the e2e suite proves nothing: retries on
 // 408/429/5xx with the exponential policy and Retry-After, no retry on other 4xx, 202 + Location
-// followed without credentials, requests built strictly from the definition.
+// followed without credentials, nextLink followed with them, requests built strictly from the
+// definition.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
@@ -14,6 +15,9 @@ const definition = {
   securityDefinitions: { api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
   security: [{ api_key: [] }],
   paths: {
+    '/v1/things': {
+      get: { operationId: 'ListThings', 'x-ms-pageable': { nextLinkName: 'nextLink' }, responses: { '200': { description: 'ok' } } },
+    },
     '/v1/things/{id}/run': {
       post: {
         operationId: 'RunThing',
@@ -176,3 +180,23 @@ t.test(
     t.same(r2.body, { status: 'Running' });
   },
 );
+
+t.test('Pagination follows nextLink with the connection key and joins the pages', async (t) => {
+  const { engine, seen, origin } = await serve(t, (req, res) => {
+    const n = Number(new URL(req.url!, origin).searchParams.get('page') ?? 0);
+    const next = n < 2 ? `${origin}/v1/things?page=${n + 1}` : null;
+    json(res, 200, { value: [`item${n}a`, `item${n}b`], nextLink: next });
+  });
+  const result = await engine.runPaged('ListThings');
+  t.equal(result.status, 'Succeeded');
+  t.equal(result.pages, 3);
+  t.same(result.body.value, ['item0a', 'item0b', 'item1a', 'item1b', 'item2a', 'item2b']);
+  t.same(seen.map((s) => [s.url, s.key]), [
+    ['/v1/things', 'secret-key'],
+    ['/v1/things?page=1', 'secret-key'],
+    ['/v1/things?page=2', 'secret-key'],
+  ]);
+  const capped = await engine.runPaged('ListThings', {}, 3);
+  t.equal(capped.body.value.length, 3, 'the threshold stops it');
+  await t.rejects(engine.runPaged('RunThing'), /not pageable/);
+});

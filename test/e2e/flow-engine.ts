@@ -6,7 +6,10 @@
 // - 408, 429, 5xx and connection errors are retried with the default exponential policy, honouring
 //   Retry-After; any other 4xx fails the action at once;
 // - 202 + Location is followed: wait Retry-After, GET Location (without the connection's
-//   credentials, as Power Automate may), until a non-202 answer, which ends the action.
+//   credentials, as Power Automate may), until a non-202 answer, which ends the action;
+// - with Pagination on, an operation marked x-ms-pageable is followed through its nextLink (with
+//   the connection's credentials, as the connector gateway routes it) and the pages' `value`
+//   arrays are joined, up to the threshold.
 // Sleeps can be capped (`maxSleepMs`) so tests stay fast; the requested delays are recorded so tests
 // can still check what the relay asked for.
 import { request } from 'undici';
@@ -218,6 +221,46 @@ export class FlowEngine {
       requests: log,
       requestedDelaysMs: delays,
       polls,
+    };
+  }
+
+  /**
+   * Runs a pageable action with Pagination on: the first page, then GET nextLink (named by the
+   * operation's x-ms-pageable) until it is null or `threshold` items arrived. The output's `value`
+   * holds every page's items.
+   */
+  async runPaged(operationId: string, parameters: ActionParameters = {}, threshold = 100_000): Promise<ActionResult & { pages: number }> {
+    const { op } = this.operation(operationId);
+    const pageable = op['x-ms-pageable'];
+    if (!isObj(pageable) || typeof pageable.nextLinkName !== 'string')
+      throw new DefinitionMismatch(`${operationId} is not pageable (no x-ms-pageable.nextLinkName)`);
+    const nextLinkName = pageable.nextLinkName;
+    const first = await this.run(operationId, parameters);
+    if (first.status !== 'Succeeded') return { ...first, pages: 1 };
+    const items: unknown[] = [...((first.body?.value as unknown[]) ?? [])];
+    const log = [...first.requests];
+    const delays = [...first.requestedDelaysMs];
+    let next = first.body?.[nextLinkName] as string | null | undefined;
+    let last: { statusCode: number; headers: Record<string, string>; body: unknown } = first;
+    let pages = 1;
+    while (typeof next === 'string' && next && items.length < threshold) {
+      last = await this.send('GET', next, undefined, true, log, delays);
+      pages++;
+      if (last.statusCode < 200 || last.statusCode >= 300) {
+        return { ...last, status: 'Failed', requests: log, requestedDelaysMs: delays, polls: 0, pages };
+      }
+      const body = last.body as Obj;
+      items.push(...((body.value as unknown[]) ?? []));
+      next = body[nextLinkName] as string | null | undefined;
+    }
+    return {
+      ...last,
+      status: 'Succeeded',
+      body: { ...(last.body as Obj), value: items.slice(0, threshold) },
+      requests: log,
+      requestedDelaysMs: delays,
+      polls: 0,
+      pages,
     };
   }
 

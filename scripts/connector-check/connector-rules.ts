@@ -1,6 +1,7 @@
-// The machine-checkable rules of connector-conventions.md §7, as functions that return findings
-// (one sentence each; empty means the package passes). Tests run them on the committed package,
-// on both built variants and on the fixture routes, without ../shared.
+// The project's own connector rules (the platform's machine-checkable certification rules), as
+// functions that return findings (one sentence each; empty means the package passes).
+// `npm run check-connector` runs them on a built package; tests run them on the committed package,
+// on both built variants and on the fixture routes.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';

@@ -1,5 +1,5 @@
-// Validators for the three vendored connector schemas (see ../schemas/README.md), patched the way
-// connector-conventions.md §7 says: the platform accepts things the 2020 editor schemas lack.
+// Validators for the three vendored connector schemas (see schemas/README.md), patched where the
+// platform accepts things the 2020 editor schemas lack.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ const Ajv = (require('ajv') as { default: AjvConstructor }).default;
 const Ajv04 = (require('ajv-draft-04') as { default: AjvConstructor }).default;
 const addFormats = (require('ajv-formats') as { default: (ajv: AjvLike) => void }).default;
 
-const SCHEMA_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
+const SCHEMA_DIR = fileURLToPath(new URL('./schemas/', import.meta.url));
 
 /** JSONC → JSON: drops // and /* comments outside strings, and trailing commas. */
 export function stripJsonComments(text: string): string {
