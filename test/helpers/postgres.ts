@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import pg from 'pg';
+import { migrate } from '../../src/state/postgres/migrate.js';
 
 export interface TestPostgres {
   /** postgres://relay@127.0.0.1:<port>/postgres */
@@ -213,4 +214,35 @@ export async function startPostgres(): Promise<TestPostgres> {
       throw err;
     }
   }
+}
+
+let databases = 0;
+
+/** A new, empty database on the server with the relay's schema; tests in one file stay apart. */
+export async function migratedDatabase(server: TestPostgres): Promise<string> {
+  const name = `relay_test_${process.pid}_${++databases}`;
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = server.url.replace(/\/postgres$/, `/${name}`);
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    await migrate(client);
+  } finally {
+    await client.end();
+  }
+  return url;
+}
+
+/** A pool as one replica would have it; ended in teardown. */
+export function replicaPool(t: { teardown(fn: () => unknown): void }, url: string, max = 5): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => {});
+  t.teardown(() => pool.end());
+  return pool;
 }
