@@ -38,7 +38,7 @@ t.test('PostgreSQL notifier: every replica hears, and a broken listener reconnec
   });
   await Promise.all(replicas.map((r) => r.ready()));
   const heard: string[][] = [[], []];
-  replicas.forEach((r, i) => r.subscribe((key, message) => heard[i]!.push(`${key}:${message}`)));
+  for (const [i, r] of replicas.entries()) r.subscribe((key, message) => heard[i]!.push(`${key}:${message}`));
 
   await replicas[0]!.notify('env/op-1', 'Succeeded');
   await until(() => heard[0]!.length === 1 && heard[1]!.length === 1, 'both replicas heard');
