@@ -1,0 +1,50 @@
+// STATE_STORE=postgres through HTTP: isolation writes take the database lock and land in the
+// database's audit trail, which another relay on the same database reads.
+import pg from 'pg';
+import t from 'tap';
+import { migratedDatabase, startPostgres } from '../helpers/postgres.js';
+import { startStack } from '../helpers/stack.js';
+
+const server = await startPostgres();
+t.teardown(() => server.stop());
+
+t.test('isolation changes are serialised and audited in PostgreSQL', async (t) => {
+  const url = await migratedDatabase(server);
+  const env = { STATE_STORE: 'postgres', DATABASE_URL: url };
+  const relay = await startStack({ env });
+  t.teardown(() => relay.close());
+
+  const tenants = Array.from({ length: 6 }, (_, i) => `${String(i + 1).repeat(8)}-1a3c-4e5f-9a7b-c8d9e0f1a2b3`);
+  const writes = await Promise.all(
+    tenants.map((tenant) =>
+      relay.request('PUT', `/v1/tenant-isolation/rules/${tenant}`, { body: { direction: 'Inbound', reason: 'partner' } }),
+    ),
+  );
+  t.same(writes.map((w) => w.status), tenants.map(() => 200), 'every write answered 200');
+  const policy = await relay.request('GET', '/v1/tenant-isolation');
+  const allowed = new Set(JSON.stringify(policy.body).match(/[0-9]{8}-1a3c-4e5f-9a7b-c8d9e0f1a2b3/g));
+  t.equal(allowed.size, tenants.length, 'no concurrent write lost another');
+
+  const db = new pg.Client(url);
+  await db.connect();
+  t.teardown(() => db.end());
+  const { rows } = await db.query("select record->>'outcome' as outcome, rule_tenant_id from relay_audit order by seq");
+  t.equal(rows.length, tenants.length, 'one audit row per change');
+  t.ok(rows.every((r) => r.outcome === 'applied'), 'each completed after its PUT');
+  t.same(new Set(rows.map((r) => r.rule_tenant_id)), new Set(tenants));
+
+  // Another relay on the same database (here with its own simulator) reads the same trail.
+  const other = await startStack({ env });
+  t.teardown(() => other.close());
+  const changes = await other.request('GET', `/v1/tenant-isolation/changes?tenant=${tenants[2]}`);
+  t.equal(changes.status, 200);
+  t.equal(changes.body.value.length, 1, 'filtered by tenant');
+  t.equal(changes.body.value[0].ruleTenantId, tenants[2]);
+});
+
+t.test('an unreachable database stops the start with a message naming DATABASE_URL', async (t) => {
+  await t.rejects(
+    startStack({ env: { STATE_STORE: 'postgres', DATABASE_URL: 'postgres://relay@127.0.0.1:1/none' } }),
+    /STATE_STORE=postgres: could not prepare the database at DATABASE_URL/,
+  );
+});
