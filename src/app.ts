@@ -86,11 +86,6 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute });
   // --- end auth
 
-  await registerSystemRoutes(app, { ...deps, clock });
-  // --- routes: each area registers itself here (packages, operations, isolation, docs)
-  // The definition generator first: @fastify/swagger only sees routes registered after it.
-  await registerOpenApi(app);
-  await registerDocsRoutes(app, deps);
   // The embedded default keeps its own construction in the routes; only a shared store is built here.
   let state = deps.state;
   if (!state && config.stateStore === 'postgres') {
@@ -98,6 +93,11 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
     app.addHook('onClose', () => created.close());
     state = created;
   }
+  await registerSystemRoutes(app, { ...deps, state, clock });
+  // --- routes: each area registers itself here (packages, operations, isolation, docs)
+  // The definition generator first: @fastify/swagger only sees routes registered after it.
+  await registerOpenApi(app);
+  await registerDocsRoutes(app, deps);
   await registerIsolationRoutes(app, {
     ...deps,
     clock,

@@ -1,5 +1,6 @@
 // Service endpoints outside /v1: liveness and readiness. Readiness asks the upstream clients
-// whether a token can be had and upstream answers, cached briefly so probes do not load upstream.
+// whether a token can be had and upstream answers (and, with a shared state store, whether the
+// database answers), cached briefly so probes do not load upstream.
 import type { AppDeps, RelayApp } from '../app.js';
 import type { Clock } from '../clock.js';
 
@@ -14,8 +15,12 @@ export async function registerSystemRoutes(app: RelayApp, deps: AppDeps & { cloc
     const now = deps.clock.now();
     if (!cached || now - cached.at > READY_CACHE_MS) {
       try {
-        const r = await deps.upstream.checkReady({ correlationId: String(request.id), deadline: now + 10_000 });
-        cached = { at: now, ...r };
+        const [r, state] = await Promise.all([
+          deps.upstream.checkReady({ correlationId: String(request.id), deadline: now + 10_000 }),
+          deps.state?.checkReady() ?? { ok: true, detail: '' },
+        ]);
+        // A replica that cannot reach its shared state must not take traffic that needs it.
+        cached = { at: now, ok: r.ok && state.ok, detail: state.ok ? r.detail : state.detail };
       } catch (err) {
         cached = { at: now, ok: false, detail: (err as Error).message };
       }

@@ -48,3 +48,21 @@ t.test('an unreachable database stops the start with a message naming DATABASE_U
     /STATE_STORE=postgres: could not prepare the database at DATABASE_URL/,
   );
 });
+
+t.test('/readyz reports the database', async (t) => {
+  const own = await startPostgres();
+  t.teardown(() => own.stop());
+  const relay = await startStack({ env: { STATE_STORE: 'postgres', DATABASE_URL: await migratedDatabase(own) } });
+  t.teardown(() => relay.close());
+  t.equal((await relay.request('GET', '/readyz')).status, 200, 'ready while the database answers');
+  await own.stop();
+  // Readiness is cached for a few seconds: wait for the next fresh answer.
+  const deadline = Date.now() + 30_000;
+  let ready = await relay.request('GET', '/readyz');
+  while (ready.status === 200 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    ready = await relay.request('GET', '/readyz');
+  }
+  t.equal(ready.status, 503, 'not ready once the database is gone');
+  t.match(ready.body.detail, /database unreachable/);
+});
