@@ -46,13 +46,17 @@ export interface StateStoreOptions {
 
 const READY_TIMEOUT_MS = 3_000;
 
-export async function createStateStores(config: Config, options: StateStoreOptions = {}): Promise<StateStores> {
+export async function createStateStores(
+  config: Config,
+  options: StateStoreOptions = {},
+): Promise<StateStores> {
   const clock = options.clock ?? systemClock;
   const warn = options.warn ?? (() => {});
   if (config.stateStore === 'embedded' || !config.database) {
     const notifier = createEmbeddedNotifier();
     const auditStore = createAuditStore(config.auditStore, {
-      onBadLine: (line, reason) => warn({ line, auditStore: config.auditStore }, `audit store: skipped line ${line}: ${reason}`),
+      onBadLine: (line, reason) =>
+        warn({ line, auditStore: config.auditStore }, `audit store: skipped line ${line}: ${reason}`),
     });
     return {
       kind: 'embedded',
@@ -70,11 +74,13 @@ export async function createStateStores(config: Config, options: StateStoreOptio
   }
 
   const db = config.database;
-  const password = db.auth === 'entra' ? entraPassword(options.credential ?? relayCredential(config)) : undefined;
+  const password =
+    db.auth === 'entra' ? entraPassword(options.credential ?? relayCredential(config)) : undefined;
   const passwordOption = password ? { password } : {};
   const pool = createPool(db, {
     ...passwordOption,
-    onIdleError: (err) => warn({ err: err.message }, 'database: an idle connection failed; it will be replaced'),
+    onIdleError: (err) =>
+      warn({ err: err.message }, 'database: an idle connection failed; it will be replaced'),
   });
   try {
     const client = await pool.connect();
@@ -85,14 +91,18 @@ export async function createStateStores(config: Config, options: StateStoreOptio
     }
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new Error(`STATE_STORE=postgres: could not prepare the database at DATABASE_URL: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new Error(
+      `STATE_STORE=postgres: could not prepare the database at DATABASE_URL: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   const notifier = createPostgresNotifier(pool, {
     listenConfig: clientConfig(db, passwordOption),
     onState: (state, err) => {
-      if (state === 'reconnecting') warn({ err: err?.message }, 'database: the change-notice connection broke; reconnecting');
+      if (state === 'reconnecting')
+        warn({ err: err?.message }, 'database: the change-notice connection broke; reconnecting');
     },
   });
   // Usually a few milliseconds; if it takes longer the notifier keeps trying and readiness says so.
@@ -101,7 +111,10 @@ export async function createStateStores(config: Config, options: StateStoreOptio
     kind: 'postgres',
     auditStore: createPostgresAuditStore(pool),
     tenantLock: createPostgresTenantLock(pool),
-    installRegistry: new PostgresInstallRegistry(pool, { maxAgeMs: config.installDeadlineMs, now: () => clock.now() }),
+    installRegistry: new PostgresInstallRegistry(pool, {
+      maxAgeMs: config.installDeadlineMs,
+      now: () => clock.now(),
+    }),
     leases: createPostgresLeaseStore(pool),
     notifier,
     async checkReady() {
@@ -110,7 +123,10 @@ export async function createStateStores(config: Config, options: StateStoreOptio
         await Promise.race([
           pool.query('select 1'),
           new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+            timer = setTimeout(
+              () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
+              READY_TIMEOUT_MS,
+            );
           }),
         ]);
       } catch (err) {
@@ -118,7 +134,8 @@ export async function createStateStores(config: Config, options: StateStoreOptio
       } finally {
         clearTimeout(timer);
       }
-      if (!notifier.listening) return { ok: false, detail: 'database reachable, change notices reconnecting' };
+      if (!notifier.listening)
+        return { ok: false, detail: 'database reachable, change notices reconnecting' };
       return { ok: true, detail: 'database reachable' };
     },
     async close() {

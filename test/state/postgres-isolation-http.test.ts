@@ -65,4 +65,15 @@ t.test('/readyz reports the database', async (t) => {
   }
   t.equal(ready.status, 503, 'not ready once the database is gone');
   t.match(ready.body.detail, /database unreachable/);
+
+  const write = await relay.request('PUT', '/v1/tenant-isolation/rules/22222222-1a3c-4e5f-9a7b-c8d9e0f1a2b3', {
+    body: { direction: 'Inbound' },
+  });
+  t.equal(write.status, 503, 'an isolation write without its database is refused');
+  t.equal(write.body.error.code, 'StateStoreUnavailable');
+  t.equal(write.headers['retry-after'], '5');
+  t.equal((await relay.request('GET', '/v1/tenant-isolation')).status, 200, 'reads that need only upstream keep working');
+  const changes = await relay.request('GET', '/v1/tenant-isolation/changes');
+  t.equal(changes.status, 503, 'the audit trail cannot be read without its database');
+  t.equal(changes.body.error.code, 'StateStoreUnavailable');
 });

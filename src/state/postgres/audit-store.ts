@@ -12,6 +12,7 @@ import {
   decodeAuditToken,
   encodeAuditToken,
 } from '../../services/audit-store.js';
+import { unavailableIfConnectionFailed } from './unavailable.js';
 
 /** The tenants a ?tenant= filter finds a record by: its rule tenant and every tenant in its diff. */
 function diffTenants(diff: PolicyDiff | null | undefined): string[] {
@@ -19,7 +20,9 @@ function diffTenants(diff: PolicyDiff | null | undefined): string[] {
   return [...diff.added, ...diff.removed, ...diff.changed].map((r) => r.tenantId);
 }
 
-const unique = (values: Array<string | null | undefined>) => [...new Set(values.filter((v): v is string => !!v))];
+const unique = (values: Array<string | null | undefined>) => [
+  ...new Set(values.filter((v): v is string => !!v)),
+];
 
 export function createPostgresAuditStore(pool: pg.Pool): AuditStore {
   const insert = async (record: AuditRecord) => {
@@ -56,16 +59,24 @@ export function createPostgresAuditStore(pool: pg.Pool): AuditStore {
 
     async list(query: AuditQuery): Promise<AuditPage> {
       const below = query.continuationToken ? decodeAuditToken(query.continuationToken) : null;
-      const { rows } = await pool.query<{ seq: string; record: AuditRecord }>(
-        `select seq, record from relay_audit
+      const { rows } = await pool
+        .query<{ seq: string; record: AuditRecord }>(
+          `select seq, record from relay_audit
           where ($1::bigint is null or seq < $1)
             and ($2::timestamptz is null or at >= $2)
             and ($3::timestamptz is null or at <= $3)
             and ($4::text is null or touched_tenants @> array[$4::text])
           order by seq desc
           limit $5`,
-        [below, query.from ?? null, query.to ?? null, query.tenant?.toLowerCase() ?? null, query.pageSize + 1],
-      );
+          [
+            below,
+            query.from ?? null,
+            query.to ?? null,
+            query.tenant?.toLowerCase() ?? null,
+            query.pageSize + 1,
+          ],
+        )
+        .catch((err) => Promise.reject(unavailableIfConnectionFailed(err)));
       const page = rows.slice(0, query.pageSize);
       const last = page.at(-1);
       return {

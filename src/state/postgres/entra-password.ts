@@ -16,11 +16,22 @@ export function relayCredential(config: Config): TokenCredential {
   const common = { authorityHost: config.authorityHost };
   const tenantId = config.azureTenantId ?? '';
   const clientId = config.azureClientId ?? '';
-  if (config.managedIdentity) return new ManagedIdentityCredential({ ...(clientId ? { clientId } : {}), ...common });
+  if (config.managedIdentity)
+    return new ManagedIdentityCredential({ ...(clientId ? { clientId } : {}), ...common });
   if (config.azureFederatedTokenFile)
-    return new WorkloadIdentityCredential({ tenantId, clientId, tokenFilePath: config.azureFederatedTokenFile, ...common });
+    return new WorkloadIdentityCredential({
+      tenantId,
+      clientId,
+      tokenFilePath: config.azureFederatedTokenFile,
+      ...common,
+    });
   if (config.azureClientCertificatePath)
-    return new ClientCertificateCredential(tenantId, clientId, { certificatePath: config.azureClientCertificatePath }, common);
+    return new ClientCertificateCredential(
+      tenantId,
+      clientId,
+      { certificatePath: config.azureClientCertificatePath },
+      common,
+    );
   return new ClientSecretCredential(tenantId, clientId, config.azureClientSecret ?? '', common);
 }
 

@@ -68,8 +68,8 @@ export class PostgresInstallRegistry implements InstallRegistry {
     const key = keysOf(environmentId, packageUniqueName).join('\n');
     const running = this.starting.get(key);
     if (running) return { value: (await running).value as T, leader: false };
-    const p = this.startAcrossReplicas(environmentId, packageUniqueName, key, start, joinRecorded).finally(() =>
-      this.starting.delete(key),
+    const p = this.startAcrossReplicas(environmentId, packageUniqueName, key, start, joinRecorded).finally(
+      () => this.starting.delete(key),
     );
     this.starting.set(key, p);
     return p;
@@ -123,7 +123,13 @@ export class PostgresInstallRegistry implements InstallRegistry {
        values ($1, $2, $3, $4, $5)
        on conflict (environment_key, package_key) do update
          set operation_key = excluded.operation_key, started_at = excluded.started_at, record = excluded.record`,
-      [environmentKey, packageKey, record.operationId.toLowerCase(), record.startedAt, JSON.stringify(record)],
+      [
+        environmentKey,
+        packageKey,
+        record.operationId.toLowerCase(),
+        record.startedAt,
+        JSON.stringify(record),
+      ],
     );
   }
 

@@ -22,7 +22,11 @@ async function loadMigrationUnits(filePaths: string[]) {
   const units = [];
   for (const filePath of filePaths.filter((p) => MIGRATION_FILE.test(basename(p))).sort()) {
     const module = (await import(pathToFileURL(filePath).href)) as MigrationModule;
-    units.push({ id: basename(filePath, extname(filePath)), filePaths: [filePath], actions: { up: module.up, down: false as const } });
+    units.push({
+      id: basename(filePath, extname(filePath)),
+      filePaths: [filePath],
+      actions: { up: module.up, down: false as const },
+    });
   }
   return units;
 }
@@ -46,4 +50,3 @@ export async function migrate(client: pg.ClientBase): Promise<string[]> {
   });
   return applied.map((m) => m.name);
 }
-

@@ -19,7 +19,8 @@ export function clientConfig(db: DatabaseConfig, options: PoolOptions = {}): pg.
   // ours wholesale, and the CA file must be added to whatever sslmode asked for.
   const parsed = parse(db.url);
   const { ssl: urlSsl, ...rest } = parsed;
-  let ssl: pg.ClientConfig['ssl'] = urlSsl === null || urlSsl === undefined ? undefined : (urlSsl as pg.ClientConfig['ssl']);
+  let ssl: pg.ClientConfig['ssl'] =
+    urlSsl === null || urlSsl === undefined ? undefined : (urlSsl as pg.ClientConfig['ssl']);
   if (db.caFile) {
     const ca = readFileSync(db.caFile, 'utf8');
     ssl = { ...(typeof ssl === 'object' && ssl ? ssl : {}), ca };

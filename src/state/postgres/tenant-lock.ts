@@ -10,6 +10,7 @@
 import type pg from 'pg';
 import { RelayError } from '../../http/errors.js';
 import { createInProcessTenantLock, type TenantLock } from '../../services/tenant-lock.js';
+import { StateStoreUnavailableError } from './unavailable.js';
 
 export interface PostgresTenantLockOptions {
   /** How long a writer may wait, in process and then for the database lock, before a 503 (ms). */
@@ -36,7 +37,9 @@ export class PolicyBusyError extends RelayError {
 /** The holder's connection died before it finished: its change may or may not have landed. */
 export class LockLostError extends Error {
   constructor(cause: Error) {
-    super(`the isolation lock's database connection was lost before the change finished: ${cause.message}`, { cause });
+    super(`the isolation lock's database connection was lost before the change finished: ${cause.message}`, {
+      cause,
+    });
     this.name = 'LockLostError';
   }
 }
@@ -47,7 +50,12 @@ export function createPostgresTenantLock(pool: pg.Pool, options: PostgresTenantL
   const local = createInProcessTenantLock({ maxWaitMs });
 
   const withDatabaseLock = async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw new StateStoreUnavailableError(err as Error);
+    }
     // A checked-out connection that dies emits 'error'; unheard, it would crash the process. The
     // holder learns of it when it ends its transaction.
     let lost: Error | undefined;
@@ -72,15 +80,17 @@ export function createPostgresTenantLock(pool: pg.Pool, options: PostgresTenantL
 
     let value: T;
     try {
-      await client.query('begin');
+      await client.query('begin').catch((err: Error) => Promise.reject(new StateStoreUnavailableError(err)));
       // SET LOCAL cannot take parameters; both values are integers we computed.
       await client.query(`set local lock_timeout = ${Math.max(1, Math.round(maxWaitMs))}`);
-      await client.query(`set local idle_in_transaction_session_timeout = ${Math.max(1, Math.round(maxHoldMs))}`);
+      await client.query(
+        `set local idle_in_transaction_session_timeout = ${Math.max(1, Math.round(maxHoldMs))}`,
+      );
       try {
         await client.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [NAMESPACE + key]);
       } catch (err) {
         if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE) throw new PolicyBusyError(maxWaitMs);
-        throw err;
+        throw new StateStoreUnavailableError(err as Error);
       }
       value = await fn();
     } catch (err) {
