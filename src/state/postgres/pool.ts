@@ -18,7 +18,8 @@ export function clientConfig(db: DatabaseConfig, options: PoolOptions = {}): pg.
   // Parsed here rather than passed as connectionString: pg lets the URL's ssl settings replace
   // ours wholesale, and the CA file must be added to whatever sslmode asked for.
   const parsed = parse(db.url);
-  const { ssl: urlSsl, ...rest } = parsed;
+  // sslmode has been turned into ssl by the parser; pg itself does not read it from a config.
+  const { ssl: urlSsl, sslmode: _sslmode, ...rest } = parsed;
   let ssl: pg.ClientConfig['ssl'] =
     urlSsl === null || urlSsl === undefined ? undefined : (urlSsl as pg.ClientConfig['ssl']);
   if (db.caFile) {
