@@ -28,6 +28,7 @@ import { registerPackageRoutes } from './routes/packages.js';
 import { createInstallServices, type InstallWiringDeps } from './services/install-wiring.js';
 import type { AuditStore } from './services/audit-store.js';
 import type { TenantLock } from './services/tenant-lock.js';
+import { createStateStores, type StateStores } from './state/stores.js';
 
 export interface AppDeps {
   config: Config;
@@ -41,6 +42,8 @@ export interface AppDeps {
   auditStore?: AuditStore;
   /** The per-tenant isolation write lock; default in-process (DESIGN §9). */
   tenantLock?: TenantLock;
+  /** Shared state; with STATE_STORE=postgres built from config (audit trail and isolation lock in the database). */
+  state?: StateStores;
   /** Install polling and registry overrides (tests, the benchmark, a shared registry). */
   installs?: Pick<InstallWiringDeps, 'pollPolicy' | 'registry'>;
 }
@@ -89,12 +92,24 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   await registerAuth(app, { config, metrics, failedAuthBudget });
   // --- end auth
 
-  await registerSystemRoutes(app, { ...deps, clock });
+  // The embedded default keeps its own construction in the routes; only a shared store is built here.
+  let state = deps.state;
+  if (!state && config.stateStore === 'postgres') {
+    const created = await createStateStores(config, { clock, warn: (fields, message) => app.log.warn(fields, message) });
+    app.addHook('onClose', () => created.close());
+    state = created;
+  }
+  await registerSystemRoutes(app, { ...deps, state, clock });
   // --- routes: each area registers itself here (packages, operations, isolation, docs)
   // The definition generator first: @fastify/swagger only sees routes registered after it.
   await registerOpenApi(app);
   await registerDocsRoutes(app, deps);
-  await registerIsolationRoutes(app, { ...deps, clock });
+  await registerIsolationRoutes(app, {
+    ...deps,
+    clock,
+    auditStore: deps.auditStore ?? state?.auditStore,
+    tenantLock: deps.tenantLock ?? state?.tenantLock,
+  });
   const installs = createInstallServices({ ...deps, ...deps.installs, clock, log: app.log, metrics: app.metrics });
   await registerEnvironmentRoutes(app, installs);
   await registerPackageRoutes(app, installs);

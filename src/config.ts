@@ -133,6 +133,19 @@ const rawSchema = z.object({
   ),
   WAIT_URL_TTL_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().min(1).max(24 * 30).default(48)),
   AUDIT_STORE: z.preprocess(emptyToUndefined, z.string().default('file:./data/audit.jsonl')),
+  STATE_STORE: z.preprocess(emptyToUndefined, z.enum(['embedded', 'postgres']).default('embedded')),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .url({
+        protocol: /^postgres(ql)?$/,
+        error: 'a PostgreSQL URL such as postgres://user@host:5432/relay?sslmode=require',
+      })
+      .optional(),
+  ),
+  DATABASE_CA_FILE: optionalString,
+  DATABASE_AUTH: z.preprocess(emptyToUndefined, z.enum(['password', 'entra']).default('password')),
+  DATABASE_POOL_MAX: z.preprocess(emptyToUndefined, z.coerce.number().int().min(2).max(100).default(10)),
   RATE_LIMIT_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(600)),
   AUTH_FAILURES_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(30)),
   BODY_LIMIT_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1024).default(256 * 1024)),
@@ -180,6 +193,10 @@ export interface Config {
   waitUrlSecret?: string;
   waitUrlTtlMs: number;
   auditStore: string;
+  /** Where shared state lives: in this process (and the audit file) or in PostgreSQL. */
+  stateStore: 'embedded' | 'postgres';
+  /** Set when stateStore is postgres. */
+  database?: DatabaseConfig;
   rateLimitPerMinute: number;
   /** Failed authentications per client address per minute before they get 429 instead of 401. */
   authFailuresPerMinute: number;
@@ -187,6 +204,31 @@ export interface Config {
   simulatorSeed?: string;
   simulatorSpeed: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface DatabaseConfig {
+  /** The connection URL as given; its sslmode and other parameters are honoured. */
+  url: string;
+  /** PEM file with the CA(s) to trust for the server's TLS certificate. */
+  caFile?: string;
+  /** password: whatever the URL carries; entra: a Microsoft Entra token from the relay's own credential. */
+  auth: 'password' | 'entra';
+  /** Most connections one replica opens at once (the LISTEN connection not counted). */
+  poolMax: number;
+}
+
+function databaseConfig(e: z.infer<typeof rawSchema>, hasCredentials: boolean): DatabaseConfig | undefined {
+  if (e.STATE_STORE !== 'postgres') return undefined;
+  if (!e.DATABASE_URL) {
+    throw new ConfigError('DATABASE_URL', 'required when STATE_STORE=postgres (postgres://user@host:5432/db)');
+  }
+  if (e.DATABASE_AUTH === 'entra' && !hasCredentials) {
+    throw new ConfigError(
+      'DATABASE_AUTH',
+      'entra needs the relay\'s own credential: AZURE_TENANT_ID and AZURE_CLIENT_ID with a secret, certificate or federated token file, or MANAGED_IDENTITY=true',
+    );
+  }
+  return { url: e.DATABASE_URL, caFile: e.DATABASE_CA_FILE, auth: e.DATABASE_AUTH, poolMax: e.DATABASE_POOL_MAX };
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
@@ -291,6 +333,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     waitUrlSecret: e.WAIT_URL_SECRET,
     waitUrlTtlMs: e.WAIT_URL_TTL_HOURS * 3_600_000,
     auditStore,
+    stateStore: e.STATE_STORE,
+    database: databaseConfig(e, hasCredentials),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

@@ -65,3 +65,33 @@ t.test('API_KEYS holds hashes with permissions', async (t) => {
   fails({ API_KEYS: 'ops:plaintext:*' }, 'API_KEYS', /sha256/);
   fails({ API_KEYS: `ops:${hash}:packages.delete` }, 'API_KEYS', /unknown permission "packages.delete"/);
 });
+
+t.test('state store: embedded by default, postgres needs DATABASE_URL', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.stateStore, 'embedded');
+  t.equal(c.database, undefined);
+  fails({ STATE_STORE: 'redis' }, 'STATE_STORE', /embedded|postgres/);
+  fails({ STATE_STORE: 'postgres' }, 'DATABASE_URL', /required when STATE_STORE=postgres/);
+  fails({ STATE_STORE: 'postgres', DATABASE_URL: 'https://db.example.com' }, 'DATABASE_URL', /PostgreSQL URL/);
+  fails(
+    { STATE_STORE: 'postgres', DATABASE_URL: 'postgres://relay@db:5432/relay', DATABASE_POOL_MAX: '1' },
+    'DATABASE_POOL_MAX',
+    /2/,
+  );
+  fails(
+    { STATE_STORE: 'postgres', DATABASE_URL: 'postgres://relay@db:5432/relay', DATABASE_AUTH: 'entra' },
+    'DATABASE_AUTH',
+    /credential/,
+  );
+  const pg = loadConfig({
+    STATE_STORE: 'postgres',
+    DATABASE_URL: 'postgresql://relay@db.postgres.database.azure.com:5432/relay?sslmode=require',
+    DATABASE_CA_FILE: '/etc/ssl/azure-pg.pem',
+  });
+  t.same(pg.database, {
+    url: 'postgresql://relay@db.postgres.database.azure.com:5432/relay?sslmode=require',
+    caFile: '/etc/ssl/azure-pg.pem',
+    auth: 'password',
+    poolMax: 10,
+  });
+});

@@ -3,7 +3,13 @@
 // to the log, where the operator reads them.
 import { UpstreamError } from '../upstream/errors.js';
 
-export type NotReadyReason = 'upstream_token_unavailable' | 'upstream_unreachable' | 'upstream_refused' | 'upstream_error' | 'check_failed';
+export type NotReadyReason =
+  | 'upstream_token_unavailable'
+  | 'upstream_unreachable'
+  | 'upstream_refused'
+  | 'upstream_error'
+  | 'state_store_unavailable'
+  | 'check_failed';
 
 export function notReadyReason(err: unknown): NotReadyReason {
   if (!(err instanceof UpstreamError)) return 'check_failed';

@@ -1,7 +1,8 @@
 // Service endpoints outside /v1: liveness and readiness. Readiness asks the upstream clients
-// whether a token can be had and upstream answers, cached briefly so probes do not load upstream.
-// Its answer is the same for every caller (ready / not ready and a reason code); what exactly
-// failed is logged, once per check, because /readyz needs no credentials.
+// whether a token can be had and upstream answers (and, with a shared state store, whether the
+// database answers), cached briefly so probes do not load upstream. Its answer is the same for
+// every caller (ready / not ready and a reason code); what exactly failed is logged, once per
+// check, because /readyz needs no credentials.
 import type { AppDeps, RelayApp } from '../app.js';
 import type { Clock } from '../clock.js';
 import { type NotReadyReason, notReadyReason } from './readiness-reason.js';
@@ -17,10 +18,19 @@ export async function registerSystemRoutes(app: RelayApp, deps: AppDeps & { cloc
     const now = deps.clock.now();
     if (!cached || now - cached.at > READY_CACHE_MS) {
       try {
-        const r = await deps.upstream.checkReady({ correlationId: String(request.id), deadline: now + 10_000 });
+        const [r, state] = await Promise.all([
+          deps.upstream.checkReady({ correlationId: String(request.id), deadline: now + 10_000 }),
+          deps.state?.checkReady() ?? { ok: true, detail: '' },
+        ]);
         if (!r.ok) throw new Error(r.detail);
-        request.log.debug({ detail: r.detail }, 'ready');
-        cached = { at: now };
+        // A replica that cannot reach its shared state must not take traffic that needs it.
+        if (!state.ok) {
+          request.log.warn({ reason: 'state_store_unavailable', detail: state.detail }, 'not ready');
+          cached = { at: now, reason: 'state_store_unavailable' };
+        } else {
+          request.log.debug({ detail: r.detail }, 'ready');
+          cached = { at: now };
+        }
       } catch (err) {
         const reason = notReadyReason(err);
         request.log.warn({ reason, err }, 'not ready');

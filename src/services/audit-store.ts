@@ -125,11 +125,11 @@ export function foldAuditLog(
 
 const TOKEN_PREFIX = 'before:';
 
-function encodeToken(seq: number): string {
+export function encodeAuditToken(seq: number): string {
   return Buffer.from(`${TOKEN_PREFIX}${seq}`).toString('base64url');
 }
 
-function decodeToken(token: string): number {
+export function decodeAuditToken(token: string): number {
   const text = Buffer.from(token, 'base64url').toString('utf8');
   const seq = text.startsWith(TOKEN_PREFIX) ? Number(text.slice(TOKEN_PREFIX.length)) : Number.NaN;
   if (!Number.isSafeInteger(seq) || seq < 0) {
@@ -159,7 +159,7 @@ export function pageAuditRecords(
   records: Array<{ seq: number; record: AuditRecord }>,
   query: AuditQuery,
 ): AuditPage {
-  const below = query.continuationToken ? decodeToken(query.continuationToken) : Number.POSITIVE_INFINITY;
+  const below = query.continuationToken ? decodeAuditToken(query.continuationToken) : Number.POSITIVE_INFINITY;
   const from = query.from ? Date.parse(query.from) : Number.NEGATIVE_INFINITY;
   const to = query.to ? Date.parse(query.to) : Number.POSITIVE_INFINITY;
   const tenant = query.tenant?.toLowerCase();
@@ -175,6 +175,6 @@ export function pageAuditRecords(
   const last = page.at(-1);
   return {
     items: page.map((p) => p.record),
-    continuationToken: matching.length > page.length && last ? encodeToken(last.seq) : null,
+    continuationToken: matching.length > page.length && last ? encodeAuditToken(last.seq) : null,
   };
 }

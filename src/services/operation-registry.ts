@@ -33,7 +33,17 @@ export interface InstallRegistry {
    * Runs `start` unless another call for the same key is already running it; every concurrent
    * caller gets the same outcome. `leader` is true for the one caller whose `start` ran.
    */
-  startOnce<T>(environmentId: string, packageUniqueName: string, start: () => Promise<T>): Promise<{ value: T; leader: boolean }>;
+  startOnce<T>(
+    environmentId: string,
+    packageUniqueName: string,
+    start: () => Promise<T>,
+    /**
+     * With a registry shared by several replicas, a start on another replica may have finished
+     * just before ours got its turn: given this, its recorded install is joined instead of
+     * calling `start` again (leader false).
+     */
+    joinRecorded?: (record: InstallRecord) => T,
+  ): Promise<{ value: T; leader: boolean }>;
   put(record: InstallRecord): Promise<void>;
   /** Forgets the install once it has ended (only if the record still names this operation); its
    *  record is then only found through `recall`. */

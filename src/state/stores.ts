@@ -1,0 +1,146 @@
+// createStateStores: the one place that picks where shared state lives. "embedded" keeps today's
+// zero-setup behaviour (this process plus the audit file); "postgres" puts every seam in one
+// PostgreSQL database shared by all replicas, after bringing its schema up to date.
+import type { TokenCredential } from '@azure/identity';
+import { type Clock, systemClock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { AuditStore } from '../services/audit-store.js';
+import { createAuditStore } from '../services/audit-store-factory.js';
+import { InMemoryInstallRegistry, type InstallRegistry } from '../services/operation-registry.js';
+import { createInProcessTenantLock, type TenantLock } from '../services/tenant-lock.js';
+import { createEmbeddedLeaseStore, type LeaseStore } from './leases.js';
+import { type ChangeNotifier, createEmbeddedNotifier } from './notifier.js';
+import { createPostgresAuditStore } from './postgres/audit-store.js';
+import { entraPassword, relayCredential } from './postgres/entra-password.js';
+import { PostgresInstallRegistry } from './postgres/install-registry.js';
+import { createPostgresLeaseStore } from './postgres/leases.js';
+import { migrate } from './postgres/migrate.js';
+import { createPostgresNotifier } from './postgres/notifier.js';
+import { clientConfig, createPool } from './postgres/pool.js';
+import { createPostgresTenantLock } from './postgres/tenant-lock.js';
+
+export interface StateReadiness {
+  ok: boolean;
+  detail: string;
+}
+
+export interface StateStores {
+  kind: Config['stateStore'];
+  auditStore: AuditStore;
+  tenantLock: TenantLock;
+  installRegistry: InstallRegistry;
+  leases: LeaseStore;
+  notifier: ChangeNotifier;
+  /** For /readyz: can this replica reach its state right now? Always ok when embedded. */
+  checkReady(): Promise<StateReadiness>;
+  close(): Promise<void>;
+}
+
+export interface StateStoreOptions {
+  clock?: Clock;
+  /** Warnings worth a log line (a skipped audit line, the notice connection breaking). */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
+  /** The relay's own credential for DATABASE_AUTH=entra; built from config when absent. */
+  credential?: TokenCredential;
+}
+
+const READY_TIMEOUT_MS = 3_000;
+
+export async function createStateStores(
+  config: Config,
+  options: StateStoreOptions = {},
+): Promise<StateStores> {
+  const clock = options.clock ?? systemClock;
+  const warn = options.warn ?? (() => {});
+  if (config.stateStore === 'embedded' || !config.database) {
+    const notifier = createEmbeddedNotifier();
+    const auditStore = createAuditStore(config.auditStore, {
+      onBadLine: (line, reason) =>
+        warn({ line, auditStore: config.auditStore }, `audit store: skipped line ${line}: ${reason}`),
+    });
+    return {
+      kind: 'embedded',
+      auditStore,
+      tenantLock: createInProcessTenantLock(),
+      installRegistry: new InMemoryInstallRegistry(config.installDeadlineMs, () => clock.now()),
+      leases: createEmbeddedLeaseStore(clock),
+      notifier,
+      checkReady: async () => ({ ok: true, detail: 'embedded state' }),
+      async close() {
+        await notifier.close();
+        await auditStore.close();
+      },
+    };
+  }
+
+  const db = config.database;
+  const password =
+    db.auth === 'entra' ? entraPassword(options.credential ?? relayCredential(config)) : undefined;
+  const passwordOption = password ? { password } : {};
+  const pool = createPool(db, {
+    ...passwordOption,
+    onIdleError: (err) =>
+      warn({ err: err.message }, 'database: an idle connection failed; it will be replaced'),
+  });
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new Error(
+      `STATE_STORE=postgres: could not prepare the database at DATABASE_URL: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const notifier = createPostgresNotifier(pool, {
+    listenConfig: clientConfig(db, passwordOption),
+    onState: (state, err) => {
+      if (state === 'reconnecting')
+        warn({ err: err?.message }, 'database: the change-notice connection broke; reconnecting');
+    },
+  });
+  // Usually a few milliseconds; if it takes longer the notifier keeps trying and readiness says so.
+  await Promise.race([notifier.ready(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  return {
+    kind: 'postgres',
+    auditStore: createPostgresAuditStore(pool),
+    tenantLock: createPostgresTenantLock(pool),
+    installRegistry: new PostgresInstallRegistry(pool, {
+      maxAgeMs: config.installDeadlineMs,
+      now: () => clock.now(),
+    }),
+    leases: createPostgresLeaseStore(pool),
+    notifier,
+    async checkReady() {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          pool.query('select 1'),
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
+              READY_TIMEOUT_MS,
+            );
+          }),
+        ]);
+      } catch (err) {
+        return { ok: false, detail: `database unreachable: ${(err as Error).message}` };
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!notifier.listening)
+        return { ok: false, detail: 'database reachable, change notices reconnecting' };
+      return { ok: true, detail: 'database reachable' };
+    },
+    async close() {
+      await notifier.close();
+      await pool.end();
+    },
+  };
+}
