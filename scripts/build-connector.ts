@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { serializeDefinition } from '../src/http/openapi-document.js';
+import { serializeDefinition } from '../src/connector-definition/openapi-document.js';
 import { buildDefinition } from './connector-definition.js';
 import {
   apiProperties,

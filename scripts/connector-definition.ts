@@ -8,9 +8,9 @@ import {
   definitionWarnings,
   generateDefinition,
   PLACEHOLDER_HOST,
-} from '../src/http/openapi.js';
-import { generateContract } from '../src/http/openapi-contract.js';
-import { serializeDefinition } from '../src/http/openapi-document.js';
+} from '../src/connector-definition/openapi.js';
+import { generateContract } from '../src/connector-definition/openapi-contract.js';
+import { serializeDefinition } from '../src/connector-definition/openapi-document.js';
 import type { UpstreamClients } from '../src/upstream/types.js';
 
 /** Upstream clients that refuse every call: generating the definition never calls a route. */

@@ -2,7 +2,7 @@
 // variant, settings.json for paconn, and the brand colour the icon is drawn in. The committed
 // files under connector/ are these functions' output with placeholders (checked by a test);
 // `npm run connector` writes them with real values.
-import type { ConnectorAuth } from '../src/http/openapi.js';
+import type { ConnectorAuth } from '../src/connector-definition/openapi.js';
 
 /** Not a reserved colour (#ffffff, #007ee5); connector/icon.png is drawn in it. */
 export const CONNECTOR_BRAND_COLOR = '#0e7469';

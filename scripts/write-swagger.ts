@@ -4,7 +4,7 @@
 // test/connector/drift.test.ts fails when a committed file differs from this output.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { serializeDefinition } from '../src/http/openapi-document.js';
+import { serializeDefinition } from '../src/connector-definition/openapi-document.js';
 import { buildDefinition, committedContractText } from './connector-definition.js';
 
 const out = fileURLToPath(new URL('../apiDefinition.swagger.json', import.meta.url));

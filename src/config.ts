@@ -1,7 +1,7 @@
 // Every setting the relay reads, parsed and validated once. A bad value stops the start with a
 // message that names the variable and says what it accepts (see ConfigError).
 import { z } from 'zod';
-import { normalizeHostPort } from './http/forwarded-origin.js';
+import { normalizeHostPort } from './host-port.js';
 
 export const CLOUD_PRESETS = {
   public: {

@@ -10,9 +10,10 @@ import { type Config, PERMISSIONS, type Permission } from '../config.js';
 import { API_KEY_HEADER, createApiKeyVerifier } from './api-keys.js';
 import type { Caller } from './caller.js';
 import { createEntraVerifier, EntraTokenError, type EntraVerifier } from './entra.js';
-import { RelayError } from './errors.js';
+import { RelayError } from '../errors.js';
 import type { FailedAuthBudget } from './failed-auth-budget.js';
 import { printableAscii } from './printable-text.js';
+import { waitSignature } from './wait-signature.js';
 import type { RelayMetrics } from './metrics.js';
 
 export interface AuthDeps {
@@ -107,20 +108,6 @@ export function entraAudiences(config: Config): string[] {
   return [`api://${config.azureClientId}`, config.azureClientId];
 }
 
-/** The `sig` of a signed wait URL, read from the raw query exactly as the wait route reads it
- *  (a literal `sig=` part), so "%73ig=" or a repeated sig cannot pass here and be missed there. */
-export function rawWaitSignature(url: string): string | undefined {
-  const at = url.indexOf('?');
-  if (at < 0) return undefined;
-  const parts = url
-    .slice(at + 1)
-    .split('&')
-    .filter((p) => p.startsWith('sig='));
-  if (parts.length !== 1) return undefined;
-  const value = parts[0]!.slice(4);
-  return value.length > 0 ? value : undefined;
-}
-
 export async function registerAuth(app: RelayApp, deps: AuthDeps) {
   const { config, metrics } = deps;
   // loadConfig already refuses DEMO_API_KEY outside simulator mode; a Config built some other way
@@ -197,7 +184,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       return;
     }
     const routeConfig = request.routeOptions.config ?? {};
-    const waitTokenAllowed = routeConfig.acceptsWaitToken === true && rawWaitSignature(request.url) !== undefined;
+    const waitTokenAllowed = routeConfig.acceptsWaitToken === true && waitSignature(request.url) !== undefined;
 
     let caller: Caller | undefined;
     try {

@@ -5,9 +5,9 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ROUTER_PATH_VALUE_LIMIT } from '../domain/path-values.js';
+import { ROUTER_PATH_VALUE_LIMIT } from '../path-values.js';
 import { UpstreamError } from '../upstream/errors.js';
-import { type ErrorBody, RelayError } from './errors.js';
+import { type ErrorBody, RelayError } from '../errors.js';
 import { printableAscii } from './printable-text.js';
 import { relayErrorFromUpstream } from './upstream-error-mapping.js';
 

@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { RelayApp } from '../app.js';
 import { clientAddress } from './client-address.js';
-import { RelayError } from './errors.js';
+import { RelayError } from '../errors.js';
 
 export interface FailedAuthBudget {
   /** Charges one failed authentication to the request's address; the 429 to answer past the budget. */

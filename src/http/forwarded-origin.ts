@@ -2,21 +2,9 @@
 // trusted proxy these values may come from the caller (many proxies pass an existing header on),
 // and they end up in Location, which the flow engine follows: a value such as "evil.example/x?",
 // "a@evil.example" or scheme "javascript" must not get there.
-import { isIPv6 } from 'node:net';
-
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
-const HOST_PORT = /^(\[[^\]]+\]|[^:[\]]+)(?::([1-9]\d{0,4}))?$/;
-
-/** `value` as a lower-case host[:port] (DNS name, IPv4 or [IPv6], port 1-65535), or undefined
- *  when it is anything else: userinfo, a path, a query, a fragment, spaces, non-ASCII. */
-export function normalizeHostPort(value: string): string | undefined {
-  const m = HOST_PORT.exec(value.trim().toLowerCase());
-  if (!m) return undefined;
-  const [, host, port] = m;
-  const validHost = host!.startsWith('[') ? isIPv6(host!.slice(1, -1)) : DNS_NAME.test(host!);
-  if (!validHost || (port !== undefined && Number(port) > 65535)) return undefined;
-  return port === undefined ? host : `${host}:${port}`;
-}
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import { normalizeHostPort } from '../host-port.js';
 
 /** The entry the nearest proxy wrote: the last of a comma-separated (or repeated) header. */
 function lastEntry(header: string | string[] | undefined): string | undefined {
@@ -49,4 +37,23 @@ export function forwardedOrigin(
   const protocol = rawProto.toLowerCase();
   if (protocol !== 'http' && protocol !== 'https') return undefined;
   return { host, protocol };
+}
+
+/**
+ * What Location must start with: PUBLIC_BASE_URL, or behind a trusted proxy the forwarded host
+ * under PUBLIC_BASE_URL's path prefix (the proxy strips it before the relay sees the request, so
+ * it is only known from configuration). Without X-Forwarded-Proto the scheme is PUBLIC_BASE_URL's:
+ * the hop from the proxy is often plain http while callers use https. A forwarded host or scheme
+ * that is not well formed, or a host outside PUBLIC_HOSTS when that is set, is ignored.
+ */
+export function publicOrigin(
+  request: Pick<FastifyRequest, 'headers'>,
+  config: Pick<Config, 'publicBaseUrl' | 'trustProxy'> & Partial<Pick<Config, 'publicHosts'>>,
+): string {
+  if (!config.trustProxy) return config.publicBaseUrl;
+  const forwarded = forwardedOrigin(request.headers, config.publicHosts ?? []);
+  if (!forwarded) return config.publicBaseUrl;
+  const base = new URL(config.publicBaseUrl);
+  const protocol = forwarded.protocol ?? base.protocol.replace(/:$/, '');
+  return `${protocol}://${forwarded.host}${base.pathname.replace(/\/+$/, '')}`;
 }

@@ -5,8 +5,9 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import type { RelayApp } from '../app.js';
-import { isProtectedRequest, rawWaitSignature } from './auth.js';
-import { RelayError } from './errors.js';
+import { isProtectedRequest } from './auth.js';
+import { RelayError } from '../errors.js';
+import { waitSignature } from './wait-signature.js';
 
 export interface RateLimitOptions {
   perMinute: number;
@@ -26,7 +27,7 @@ export const WAIT_URL_BUDGET_FACTOR = 10;
 /** The operation a signed wait-URL poll is for, or undefined for any other request. Credentialed
  *  polls of the signed URL count here too; without a `sig` they are ordinary calls. */
 function waitUrlOperation(request: FastifyRequest): string | undefined {
-  if (request.routeOptions.config?.acceptsWaitToken !== true || rawWaitSignature(request.url) === undefined) return undefined;
+  if (request.routeOptions.config?.acceptsWaitToken !== true || waitSignature(request.url) === undefined) return undefined;
   // The route's path parameters name the operation (environment and operation id on the real route).
   const params = Object.values((request.params ?? {}) as Record<string, unknown>).map((v) => String(v).toLowerCase());
   return `${request.routeOptions.url}:${params.join('/')}`;

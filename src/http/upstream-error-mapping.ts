@@ -2,7 +2,7 @@
 // their retryable statuses (429/502/503/504) so the flow engine's retry policy works; an
 // upstream 4xx becomes a 4xx that says what upstream said.
 import type { UpstreamError } from '../upstream/errors.js';
-import { RelayError } from './errors.js';
+import { RelayError } from '../errors.js';
 
 const SURFACE_NAME = { ppapi: 'Power Platform API', bap: 'Power Platform admin API (BAP)', entra: 'Entra ID' } as const;
 

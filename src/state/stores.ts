@@ -4,10 +4,10 @@
 import type { TokenCredential } from '@azure/identity';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { AuditStore } from '../services/audit-store.js';
-import { createAuditStore } from '../services/audit-store-factory.js';
-import { InMemoryInstallRegistry, type InstallRegistry } from '../services/operation-registry.js';
-import { createInProcessTenantLock, type TenantLock } from '../services/tenant-lock.js';
+import type { AuditStore } from './audit-store.js';
+import { createAuditStore } from './audit-store-factory.js';
+import { InMemoryInstallRegistry, type InstallRegistry } from './install-registry.js';
+import { createInProcessTenantLock, type TenantLock } from './tenant-lock.js';
 import { createEmbeddedLeaseStore, type LeaseStore } from './leases.js';
 import { type ChangeNotifier, createEmbeddedNotifier } from './notifier.js';
 import { createPostgresAuditStore } from './postgres/audit-store.js';

@@ -1,6 +1,6 @@
 // The contract between the services and the Power Platform clients. Services depend on these
 // interfaces only, so tests can build the app against the simulator (the real clients pointed at
-// it) and nothing in src/services knows about HTTP.
+// it) and no feature service knows about HTTP.
 
 /** Per-call context: correlation id (sent as x-ms-client-request-id), optional user token for
  *  on-behalf-of, optional abort signal and deadline. */

@@ -2,8 +2,8 @@
 // as the OpenAPI 2.0 the connector platform accepts, and every §7 rule must hold.
 import t from 'tap';
 import { z } from 'zod';
-import { definitionWarnings, generateDefinition, targetFromBaseUrl } from '../../src/http/openapi.js';
-import { DefinitionRegistry, labelFromName, toSwaggerSchema } from '../../src/http/openapi-schema.js';
+import { definitionWarnings, generateDefinition, targetFromBaseUrl } from '../../src/connector-definition/openapi.js';
+import { DefinitionRegistry, labelFromName, toSwaggerSchema } from '../../src/connector-definition/openapi-schema.js';
 import { buildFixtureApp } from './fixtures/fixture-app.js';
 import { checkDefinition, deref, operations, parametersOf } from '../../scripts/connector-check/connector-rules.js';
 

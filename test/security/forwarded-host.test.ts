@@ -3,8 +3,8 @@
 // otherwise from PUBLIC_BASE_URL. These values were once copied into Location as they came.
 import t from 'tap';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { forwardedOrigin, normalizeHostPort } from '../../src/http/forwarded-origin.js';
-import { publicOrigin } from '../../src/services/install-wait-url.js';
+import { normalizeHostPort } from '../../src/host-port.js';
+import { forwardedOrigin, publicOrigin } from '../../src/http/forwarded-origin.js';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/seed.js';
 import { startStack } from '../helpers/stack.js';
 

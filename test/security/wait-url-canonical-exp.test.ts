@@ -2,10 +2,10 @@
 // (leading zeros) once verified, since the MAC covers the number, not its spelling: it granted
 // nothing more, but "any change gets 401" has to hold for every change.
 import t from 'tap';
-import { createWaitUrlSigner } from '../../src/http/wait-url-token.js';
+import { createWaitUrlSigner } from '../../src/installs/wait-url.js';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/seed.js';
 import { startStack } from '../helpers/stack.js';
-import { getAbsolute } from '../routes/packages-engine.js';
+import { getAbsolute } from '../installs/packages-engine.js';
 
 t.test('the signer accepts only the canonical exp', async (t) => {
   const signer = createWaitUrlSigner('s'.repeat(32), 3_600_000);

@@ -12,7 +12,7 @@ import {
   shape,
 } from '../fixtures/upstream-shapes/shapes.js';
 import { startStack } from '../helpers/stack.js';
-import { followLikeEngine } from '../routes/packages-engine.js';
+import { followLikeEngine } from '../installs/packages-engine.js';
 
 const SALES = DEMO_ENVIRONMENTS.sales;
 const TEAMS = DEMO_ENVIRONMENTS.teams;

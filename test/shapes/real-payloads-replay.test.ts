@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import { defaultSeed } from '../../src/simulator/seed.js';
 import type { FaultSpec, RouteName } from '../../src/simulator/types.js';
 import { type Stack, startStack } from '../helpers/stack.js';
-import { followLikeEngine } from '../routes/packages-engine.js';
+import { followLikeEngine } from '../installs/packages-engine.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIR = resolve(ROOT, '../shared/real-payloads');

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import t from 'tap';
 import { createPostgresAuditStore } from '../../src/state/postgres/audit-store.js';
 import { migratedDatabase, replicaPool, startPostgres } from '../helpers/postgres.js';
-import { behavesLikeAStore, rec } from '../services/audit-store-contract.js';
+import { behavesLikeAStore, rec } from './audit-store-contract.js';
 
 const server = await startPostgres();
 t.teardown(() => server.stop());

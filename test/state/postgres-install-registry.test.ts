@@ -1,6 +1,6 @@
 import t from 'tap';
-import { PACKAGE_STATE_OPERATION_ID } from '../../src/domain/install-status.js';
-import type { InstallRecord } from '../../src/services/operation-registry.js';
+import { PACKAGE_STATE_OPERATION_ID } from '../../src/state/install-registry.js';
+import type { InstallRecord } from '../../src/state/install-registry.js';
 import { PostgresInstallRegistry } from '../../src/state/postgres/install-registry.js';
 import { migratedDatabase, replicaPool, startPostgres } from '../helpers/postgres.js';
 

@@ -2,7 +2,7 @@
 // paging as the file store. Each write is one statement that returns once committed, so a replica
 // killed after begin() leaves its intent behind, read as outcome "unknown".
 import type pg from 'pg';
-import type { PolicyDiff } from '../../domain/isolation-change.js';
+import type { PolicyDiff } from '../../isolation/change.js';
 import {
   type AuditCompletion,
   type AuditPage,
@@ -11,7 +11,7 @@ import {
   type AuditStore,
   decodeAuditToken,
   encodeAuditToken,
-} from '../../services/audit-store.js';
+} from '../audit-store.js';
 import { unavailableIfConnectionFailed } from './unavailable.js';
 
 /** The tenants a ?tenant= filter finds a record by: its rule tenant and every tenant in its diff. */

@@ -6,9 +6,8 @@
 // on any replica, then finds the row the first one recorded and joins it, so concurrent
 // InstallPackage calls spread over replicas cause one upstream POST.
 import type pg from 'pg';
-import { RelayError } from '../../http/errors.js';
-import { PACKAGE_STATE_OPERATION_ID } from '../../domain/install-status.js';
-import type { InstallRecord, InstallRegistry } from '../../services/operation-registry.js';
+import { RelayError } from '../../errors.js';
+import { type InstallRecord, type InstallRegistry, PACKAGE_STATE_OPERATION_ID } from '../install-registry.js';
 
 export interface PostgresInstallRegistryOptions {
   /** Records older than this are ignored: the install deadline has passed, upstream state decides. */

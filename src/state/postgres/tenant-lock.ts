@@ -8,8 +8,8 @@
 // connection per tenant however many writes it has queued: waiters never starve the pool that
 // the lock holder needs for its own audit writes.
 import type pg from 'pg';
-import { RelayError } from '../../http/errors.js';
-import { createInProcessTenantLock, type TenantLock } from '../../services/tenant-lock.js';
+import { RelayError } from '../../errors.js';
+import { createInProcessTenantLock, type TenantLock } from '../tenant-lock.js';
 import { StateStoreUnavailableError } from './unavailable.js';
 
 export interface PostgresTenantLockOptions {

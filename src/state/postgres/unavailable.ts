@@ -1,6 +1,6 @@
 // The database did not answer. Raised before anything reaches upstream, so the caller may simply
 // retry; the HTTP layer answers 503 with Retry-After.
-import { RelayError } from '../../http/errors.js';
+import { RelayError } from '../../errors.js';
 
 export class StateStoreUnavailableError extends RelayError {
   constructor(cause: Error) {
