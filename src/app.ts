@@ -1,34 +1,33 @@
 // buildApp(deps): the relay as a Fastify instance, with no globals, so tests build it against the
 // simulator and main.ts builds it against whatever config says.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { docsPlugin } from './connector-definition/docs-plugin.js';
+import { openApiPlugin } from './connector-definition/openapi.js';
+import { authPlugin } from './http/auth.js';
 import './http/caller.js';
-import { ROUTER_PATH_VALUE_LIMIT } from './path-values.js';
-import { clientErrorHandler, frameworkErrorHandler, registerErrorHandler } from './http/error-handler.js';
-import { registerAuth } from './http/auth.js';
-import { createFailedAuthBudget } from './http/failed-auth-budget.js';
-import { RelayMetrics, registerMetrics } from './http/metrics.js';
-import { registerRateLimit } from './http/rate-limit.js';
-import { registerSecurityHeaders } from './http/security-headers.js';
-import { registerShutdown } from './http/shutdown.js';
+import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
 import { loggerOptions } from './http/logging.js';
-import { registerSystemRoutes } from './system/routes.js';
-import { registerOpenApi } from './connector-definition/openapi.js';
-import { registerDocsRoutes } from './connector-definition/docs-routes.js';
-import type { UpstreamClients } from './upstream/types.js';
-import { registerIsolationRoutes } from './isolation/routes.js';
-import { registerEnvironmentRoutes } from './installs/environment-routes.js';
-import { registerOperationRoutes } from './installs/operation-routes.js';
-import { registerPackageRoutes } from './installs/package-routes.js';
-import { createInstallServices, type InstallWiringDeps } from './installs/wiring.js';
+import { metricsPlugin, RelayMetrics } from './http/metrics.js';
+import { rateLimitPlugin } from './http/rate-limit.js';
+import type { RelayApp } from './http/relay-app.js';
+import { securityHeadersPlugin } from './http/security-headers.js';
+import { shutdownPlugin } from './http/shutdown.js';
+import { installsPlugin } from './installs/plugin.js';
+import type { InstallWiringDeps } from './installs/wiring.js';
+import { isolationPlugin } from './isolation/plugin.js';
+import { ROUTER_PATH_VALUE_LIMIT } from './path-values.js';
 import type { AuditStore } from './state/audit-store.js';
-import type { TenantLock } from './state/tenant-lock.js';
 import { createStateStores, type StateStores } from './state/stores.js';
+import type { TenantLock } from './state/tenant-lock.js';
+import { systemPlugin } from './system/plugin.js';
+import type { UpstreamClients } from './upstream/types.js';
+
+export type { RelayApp } from './http/relay-app.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,7 +39,7 @@ export interface AppDeps {
   metrics?: RelayMetrics;
   /** The isolation audit trail; default built from config.auditStore (tests inject a file store). */
   auditStore?: AuditStore;
-  /** The per-tenant isolation write lock; default in-process (DESIGN §9). */
+  /** The per-tenant isolation write lock; default in-process. */
   tenantLock?: TenantLock;
   /** Shared state; with STATE_STORE=postgres built from config (audit trail and isolation lock in the database). */
   state?: StateStores;
@@ -49,9 +48,6 @@ export interface AppDeps {
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The relay's Fastify instance type: zod schemas on every route. */
-export type RelayApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   const { config } = deps;
@@ -77,43 +73,36 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-correlation-id', request.id);
   });
-  registerErrorHandler(app);
+  // Each plugin names the plugins it needs; Fastify refuses to boot when one is missing or late.
+  // In-flight tracking comes before auth so a shutdown drains refused requests too; the limiter
+  // before auth gives the failed-authentication budget its store.
+  await app.register(errorHandlerPlugin);
+  await app.register(shutdownPlugin);
+  await app.register(metricsPlugin, { metrics: deps.metrics ?? new RelayMetrics() });
+  await app.register(securityHeadersPlugin);
+  await app.register(rateLimitPlugin, { perMinute: config.rateLimitPerMinute });
+  await app.register(authPlugin, { config });
 
-  // --- auth (issue 6): in-flight tracking for graceful shutdown, metrics, security headers, who is
-  // calling and whether they hold the route's permission, then the per-caller rate limit.
-  const metrics = deps.metrics ?? new RelayMetrics();
-  registerShutdown(app);
-  registerMetrics(app, metrics);
-  await registerSecurityHeaders(app);
-  // The limiter's hooks go on each route, so they still run after the auth hook; registering it
-  // first gives the failed-authentication budget its store.
-  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute });
-  const failedAuthBudget = createFailedAuthBudget(app, { perMinute: config.authFailuresPerMinute, trustProxy: config.trustProxy });
-  await registerAuth(app, { config, metrics, failedAuthBudget });
-  // --- end auth
-
-  // The embedded default keeps its own construction in the routes; only a shared store is built here.
+  // The embedded default keeps its own construction in the features; only a shared store is built here.
   let state = deps.state;
   if (!state && config.stateStore === 'postgres') {
     const created = await createStateStores(config, { clock, warn: (fields, message) => app.log.warn(fields, message) });
     app.addHook('onClose', () => created.close());
     state = created;
   }
-  await registerSystemRoutes(app, { ...deps, state, clock });
-  // --- routes: each area registers itself here (packages, operations, isolation, docs)
-  // The definition generator first: @fastify/swagger only sees routes registered after it.
-  await registerOpenApi(app);
-  await registerDocsRoutes(app, deps);
-  await registerIsolationRoutes(app, {
-    ...deps,
+  await app.register(systemPlugin, { upstream: deps.upstream, clock, ...(state && { state }) });
+  // The definition generator before the features: @fastify/swagger only sees routes registered after it.
+  await app.register(openApiPlugin);
+  await app.register(docsPlugin, { config });
+  const auditStore = deps.auditStore ?? state?.auditStore;
+  const tenantLock = deps.tenantLock ?? state?.tenantLock;
+  await app.register(isolationPlugin, {
+    config,
+    upstream: deps.upstream,
     clock,
-    auditStore: deps.auditStore ?? state?.auditStore,
-    tenantLock: deps.tenantLock ?? state?.tenantLock,
+    ...(auditStore && { auditStore }),
+    ...(tenantLock && { tenantLock }),
   });
-  const installs = createInstallServices({ ...deps, ...deps.installs, clock, log: app.log, metrics: app.metrics });
-  await registerEnvironmentRoutes(app, installs);
-  await registerPackageRoutes(app, installs);
-  await registerOperationRoutes(app, installs);
-  // --- end routes
+  await app.register(installsPlugin, { config, upstream: deps.upstream, clock, ...deps.installs });
   return app;
 }

@@ -5,7 +5,7 @@
 // WWW-Authenticate, x-correlation-id). Served at /openapi.json, committed as openapi.json.
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
-import type { RelayApp } from '../app.js';
+import type { RelayApp } from '../http/relay-app.js';
 import { CONNECTOR_INFO, OPERATION_TAGS } from './openapi-document.js';
 import {
   CORRELATION_ID_DESCRIPTION,

@@ -3,7 +3,7 @@
 // `transform` builds each operation itself (openapi-operation.ts) and `transformObject` assembles
 // the document (openapi-document.ts). Only /v1 routes are part of the connector.
 import fastifySwagger from '@fastify/swagger';
-import type { RelayApp } from '../app.js';
+import { type RelayApp, relayPlugin } from '../http/relay-app.js';
 import {
   addDefaultPickers,
   addMissingLabels,
@@ -168,3 +168,6 @@ export function targetFromBaseUrl(baseUrl: string): Pick<DefinitionTarget, 'host
 export function definitionWarnings(app: RelayApp): string[] {
   return [...new Set(warningsByApp.get(app) ?? [])];
 }
+
+/** @fastify/swagger only sees routes registered after it: features name this plugin as a dependency. */
+export const openApiPlugin = relayPlugin((app) => registerOpenApi(app), { name: 'relay-openapi' });

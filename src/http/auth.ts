@@ -5,13 +5,13 @@
 // A route with config.acceptsWaitToken and a `sig` query parameter is let through as a 'waitToken'
 // caller without credentials: that route checks the signature itself (wait-url-token.ts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RelayApp } from '../app.js';
+import { type RelayApp, relayPlugin } from './relay-app.js';
 import { type Config, PERMISSIONS, type Permission } from '../config.js';
 import { API_KEY_HEADER, createApiKeyVerifier } from './api-keys.js';
 import type { Caller } from './caller.js';
 import { createEntraVerifier, EntraTokenError, type EntraVerifier } from './entra.js';
 import { RelayError } from '../errors.js';
-import type { FailedAuthBudget } from './failed-auth-budget.js';
+import { createFailedAuthBudget, type FailedAuthBudget } from './failed-auth-budget.js';
 import { printableAscii } from './printable-text.js';
 import { waitSignature } from './wait-signature.js';
 import type { RelayMetrics } from './metrics.js';
@@ -259,3 +259,20 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
   app.decorateRequest('caller');
   app.addHook('onRequest', authorizeWithinBudget);
 }
+
+/** Who is calling and whether they hold the route's permission; failed sign-ins are charged to a
+ *  budget kept in the rate limiter's store, and counted in the metrics. */
+export const authPlugin = relayPlugin<Pick<AuthDeps, 'config' | 'entraVerifier'>>(
+  async (app, { config, entraVerifier }) => {
+    const failedAuthBudget = createFailedAuthBudget(app, {
+      perMinute: config.authFailuresPerMinute,
+      trustProxy: config.trustProxy,
+    });
+    await registerAuth(app, { config, metrics: app.metrics, failedAuthBudget, ...(entraVerifier && { entraVerifier }) });
+  },
+  {
+    name: 'relay-auth',
+    dependencies: ['relay-error-handler', 'relay-shutdown', 'relay-metrics', 'relay-rate-limit'],
+    decorators: { fastify: ['metrics'] },
+  },
+);

@@ -10,6 +10,7 @@ import { UpstreamError } from '../upstream/errors.js';
 import { type ErrorBody, RelayError } from '../errors.js';
 import { printableAscii } from './printable-text.js';
 import { relayErrorFromUpstream } from './upstream-error-mapping.js';
+import { relayPlugin } from './relay-app.js';
 
 function send(reply: FastifyReply, request: FastifyRequest, err: RelayError) {
   const body: ErrorBody = {
@@ -119,3 +120,6 @@ export function registerErrorHandler(app: FastifyInstance) {
     send(reply, request, new RelayError(404, 'NotFound', `There is no ${request.method} ${printableAscii(request.url.split('?')[0], 200)} on this relay; see /docs.`)),
   );
 }
+
+/** The one error shape for every answer, the 404 included; other plugins throw RelayError into it. */
+export const errorHandlerPlugin = relayPlugin((app) => registerErrorHandler(app), { name: 'relay-error-handler' });

@@ -4,7 +4,7 @@
 // used. Power Automate's connectors share outbound addresses between tenants, so a budget that
 // blocked the whole address would let anyone on that egress lock out everyone else's flows.
 import type { FastifyRequest } from 'fastify';
-import type { RelayApp } from '../app.js';
+import type { RelayApp } from './relay-app.js';
 import { clientAddress } from './client-address.js';
 import { RelayError } from '../errors.js';
 

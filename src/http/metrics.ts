@@ -3,7 +3,7 @@
 // it to buildApp (deps.metrics) and to the upstream clients (as their UpstreamObserver); services
 // reach it as app.metrics.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { RelayApp } from '../app.js';
+import { type RelayApp, relayPlugin } from './relay-app.js';
 import type { UpstreamObserver } from '../upstream/types.js';
 
 export type InstallOutcome = 'succeeded' | 'failed' | 'canceled' | 'already_installed' | 'joined' | 'timed_out' | 'error';
@@ -139,3 +139,7 @@ export function registerMetrics(app: RelayApp, metrics: RelayMetrics) {
     return reply.type(metrics.registry.contentType).send(body);
   });
 }
+
+export const metricsPlugin = relayPlugin<{ metrics: RelayMetrics }>((app, opts) => registerMetrics(app, opts.metrics), {
+  name: 'relay-metrics',
+});

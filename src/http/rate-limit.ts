@@ -4,7 +4,7 @@
 // refused credentials never consume a caller's budget. 429 carries Retry-After and the error shape.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
-import type { RelayApp } from '../app.js';
+import { type RelayApp, relayPlugin } from './relay-app.js';
 import { isProtectedRequest } from './auth.js';
 import { RelayError } from '../errors.js';
 import { waitSignature } from './wait-signature.js';
@@ -71,3 +71,9 @@ export async function registerRateLimit(app: RelayApp, opts: RateLimitOptions) {
     },
   });
 }
+
+/** The limiter's hooks go on each route, so they still run after the auth hook; registering it
+ *  before auth gives the failed-authentication budget its store. */
+export const rateLimitPlugin = relayPlugin<RateLimitOptions>((app, opts) => registerRateLimit(app, opts), {
+  name: 'relay-rate-limit',
+});

@@ -6,7 +6,7 @@
 // directive again) on each request, about 3 % of the relay's CPU in a profile of the relay-overhead
 // benchmark. One configuration serves every route here, so the middleware is built once.
 import helmet from 'helmet';
-import type { RelayApp } from '../app.js';
+import { type RelayApp, relayPlugin } from './relay-app.js';
 
 export async function registerSecurityHeaders(app: RelayApp) {
   const setSecurityHeaders = helmet({
@@ -34,3 +34,5 @@ export async function registerSecurityHeaders(app: RelayApp) {
     setSecurityHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
   });
 }
+
+export const securityHeadersPlugin = relayPlugin((app) => registerSecurityHeaders(app), { name: 'relay-security-headers' });

@@ -8,7 +8,7 @@
 //    and exits 0, or exits 1 if that takes longer than timeoutMs. A second signal exits at once.
 import { setMaxListeners } from 'node:events';
 import type { FastifyRequest } from 'fastify';
-import type { RelayApp } from '../app.js';
+import { type RelayApp, relayPlugin } from './relay-app.js';
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
@@ -110,3 +110,8 @@ export function installGracefulShutdown(app: RelayApp, opts: GracefulShutdownOpt
     },
   };
 }
+
+/** Decorates app.shuttingDown and tracks requests in flight so a shutdown can drain them. */
+export const shutdownPlugin = relayPlugin<{ drainTimeoutMs?: number }>((app, opts) => registerShutdown(app, opts), {
+  name: 'relay-shutdown',
+});

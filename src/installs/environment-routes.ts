@@ -1,10 +1,10 @@
 // ListEnvironments: the environment picker behind every package action (which asks only for
 // environments with Dataverse, the only ones packages install into).
-import type { RelayApp } from '../app.js';
+import type { RelayApp } from '../http/relay-app.js';
 import { environmentListSchema, listEnvironmentsQuery } from './package-schemas.js';
 import { CALLER_ERRORS, INPUT_ERRORS, UPSTREAM_ERRORS } from '../connector-definition/error-responses.js';
 import type { InstallServices } from './wiring.js';
-import { callContext } from './operation-routes.js';
+import { callContext } from '../http/call-context.js';
 
 export async function registerEnvironmentRoutes(app: RelayApp, s: InstallServices) {
   app.get(

@@ -1,23 +1,16 @@
 // GetInstallStatus (a snapshot, always 200) and the wait endpoint behind every install's Location
 // URL (202 while running, then the final result). answerInstall is shared with InstallPackage.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RelayApp } from '../app.js';
+import type { RelayApp } from '../http/relay-app.js';
 import { installAcceptedSchema, installResultSchema, operationParams, statusQuery, waitQuery } from './install-schemas.js';
 import { endsWait, failureMessage, type InstallResult, isFailure } from './install-status.js';
+import { callContext } from '../http/call-context.js';
 import { callerLabel } from '../http/caller.js';
 import { installStatusErrors, waitErrors } from './route-errors.js';
 import { RelayError } from '../errors.js';
 import type { InstallView } from './install-service.js';
 import { publicOrigin } from '../http/forwarded-origin.js';
 import type { InstallServices } from './wiring.js';
-import type { CallContext } from '../upstream/types.js';
-
-export function callContext(request: FastifyRequest): CallContext {
-  return {
-    correlationId: String(request.id),
-    ...(request.caller?.bearerToken ? { userAssertion: request.caller.bearerToken } : {}),
-  };
-}
 
 export interface AnswerOptions {
   /** The operation id the wait URL uses (the all-zero id when following the package state). */

@@ -1,5 +1,5 @@
 // ListPackages, GetPackage and InstallPackage (start or join, then the async 202 pattern).
-import type { RelayApp } from '../app.js';
+import type { RelayApp } from '../http/relay-app.js';
 import { installAcceptedSchema, installParams, installQuery, installResultSchema } from './install-schemas.js';
 import {
   environmentParams,
@@ -12,7 +12,8 @@ import {
 import { callerLabel } from '../http/caller.js';
 import { packageReadErrors, installErrors } from './route-errors.js';
 import type { InstallServices } from './wiring.js';
-import { answerInstall, callContext, holding } from './operation-routes.js';
+import { callContext } from '../http/call-context.js';
+import { answerInstall, holding } from './operation-routes.js';
 
 export async function registerPackageRoutes(app: RelayApp, s: InstallServices) {
   app.get(

@@ -4,11 +4,12 @@
 // with host and base path taken from PUBLIC_BASE_URL. None needs credentials: the documents
 // describe the API, they grant nothing.
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { AppDeps, RelayApp } from '../app.js';
+import type { Config } from '../config.js';
+import { relayPlugin } from '../http/relay-app.js';
 import { type ConnectorAuth, generateDefinition, targetFromBaseUrl } from './openapi.js';
 import { generateContract } from './openapi-contract.js';
 
-export async function registerDocsRoutes(app: RelayApp, deps: Pick<AppDeps, 'config'>) {
+export const docsPlugin = relayPlugin<{ config: Config }>(async (app, deps) => {
   const { config } = deps;
   // The served definition signs in the way this relay is configured to accept callers.
   const auth: ConnectorAuth = config.authMode;
@@ -43,4 +44,5 @@ export async function registerDocsRoutes(app: RelayApp, deps: Pick<AppDeps, 'con
     transformSpecification: () => definition(),
     transformSpecificationClone: false,
   });
-}
+  // Not encapsulated: the generators read the routes the root instance collected.
+}, { name: 'relay-docs', dependencies: ['relay-openapi'] });

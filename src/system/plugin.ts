@@ -3,13 +3,22 @@
 // database answers), cached briefly so probes do not load upstream. Its answer is the same for
 // every caller (ready / not ready and a reason code); what exactly failed is logged, once per
 // check, because /readyz needs no credentials.
-import type { AppDeps, RelayApp } from '../app.js';
 import type { Clock } from '../clock.js';
+import { relayPlugin } from '../http/relay-app.js';
+import type { StateStores } from '../state/stores.js';
+import type { UpstreamClients } from '../upstream/types.js';
 import { type NotReadyReason, notReadyReason } from './readiness-reason.js';
 
 const READY_CACHE_MS = 5_000;
 
-export async function registerSystemRoutes(app: RelayApp, deps: AppDeps & { clock: Clock }) {
+export interface SystemRouteOptions {
+  upstream: Pick<UpstreamClients, 'checkReady'>;
+  /** Only a shared state store is asked; the embedded one is always ready. */
+  state?: Pick<StateStores, 'checkReady'>;
+  clock: Clock;
+}
+
+export const systemPlugin = relayPlugin<SystemRouteOptions>((app, deps) => {
   let cached: { at: number; reason?: NotReadyReason } | undefined;
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -41,4 +50,4 @@ export async function registerSystemRoutes(app: RelayApp, deps: AppDeps & { cloc
       ? reply.status(503).send({ status: 'not ready', reason: cached.reason })
       : reply.status(200).send({ status: 'ready' });
   });
-}
+}, { name: 'relay-system', encapsulate: true });
