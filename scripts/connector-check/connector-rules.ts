@@ -272,7 +272,7 @@ export interface DefinitionCheckOptions {
   sizeBytes?: number;
 }
 
-/** Every §7 rule on the OpenAPI 2.0 definition, including validation against the vendored schema. */
+/** Every platform rule on the OpenAPI 2.0 definition, including validation against the vendored schema. */
 export function checkDefinition(doc: Obj, options: DefinitionCheckOptions = {}): string[] {
   const out: string[] = [...validateDefinitionSchema(doc)];
   if (options.sizeBytes !== undefined && options.sizeBytes >= 1_048_576)

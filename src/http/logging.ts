@@ -20,7 +20,7 @@ export const REDACT_PATHS = [
   '*.password',
   '*.assertion',
   '*.client_assertion',
-  // Added with inbound auth (issue 6): the caller's token kept for on-behalf-of, OBO assertions,
+  // Inbound auth adds: the caller's token kept for on-behalf-of, OBO assertions,
   // every token field Entra answers with, and headers logged from upstream requests or errors.
   '*.bearerToken',
   '*.userAssertion',

@@ -19,7 +19,7 @@ export interface PollPolicy {
   minMs: number;
   /**
    * Longest interval while a request is held in a long poll: a held answer should follow the
-   * upstream completion within about a second (issue 7), so the growing backoff is capped while
+   * upstream completion within about a second, so the growing backoff is capped while
    * anyone holds. Upstream Retry-After and error backoff still win over it, and the cap depends
    * on whether someone holds, never on how many: status calls stay flat in the number of waiters.
    * Nobody holding (engine polls every Retry-After seconds): the backoff grows up to maxMs.

@@ -4,7 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RelayApp } from '../http/relay-app.js';
 import { installAcceptedSchema, installResultSchema, operationParams, statusQuery, waitQuery } from './install-schemas.js';
 import { endsWait, failureMessage, type InstallResult, isFailure } from './install-status.js';
-import { callContext } from '../http/call-context.js';
 import { callerLabel } from '../http/caller.js';
 import { installStatusErrors, waitErrors } from './route-errors.js';
 import { RelayError } from '../errors.js';

@@ -66,7 +66,7 @@ function refuseOwnTenant(tenantId: string, target: string): never {
   );
 }
 
-/** Refuses what upstream would store but an admin never means: see DESIGN 3.2. */
+/** Refuses what upstream would store but an admin never means (a rule that grants nothing, a duplicate). */
 export function validateChange(change: IsolationChange, ownTenantId: string): void {
   const own = tenantKey(ownTenantId);
   const check = (rule: DesiredRule, target: string) => {
@@ -250,4 +250,27 @@ export function checkReadBack(
   const outsideChanges = diffPolicies(expected, actual);
   const changePresent = changeIsPresent(actual, change);
   return { verified: changePresent && diffIsEmpty(outsideChanges), changePresent, outsideChanges };
+}
+
+/** Several diffs read one after another, as one. */
+export function mergeDiffs(diffs: PolicyDiff[]): PolicyDiff | null {
+  if (diffs.length === 0) return null;
+  return {
+    added: diffs.flatMap((d) => d.added),
+    removed: diffs.flatMap((d) => d.removed),
+    changed: diffs.flatMap((d) => d.changed),
+    enabledBefore: diffs[0]!.enabledBefore,
+    enabledAfter: diffs.at(-1)!.enabledAfter,
+  };
+}
+
+/** A diff as a phrase for a message: "added …, removed …". */
+export function describeDiff(d: PolicyDiff): string {
+  const parts = [
+    ...d.added.map((r) => `added ${r.tenantId} (${r.direction})`),
+    ...d.removed.map((r) => `removed ${r.tenantId}`),
+    ...d.changed.map((c) => `changed ${c.tenantId} from ${c.directionBefore} to ${c.directionAfter}`),
+    ...(d.enabledBefore !== d.enabledAfter ? [`turned isolation ${d.enabledAfter ? 'on' : 'off'}`] : []),
+  ];
+  return parts.length ? parts.join(', ') : 'rewrote the policy';
 }

@@ -31,7 +31,7 @@ function texts(def: SeedPackage, lcid: string | undefined) {
   };
 }
 
-/** The catalog fields both package lists carry (the tenant list has only these, per the reference §4.2). */
+/** The catalog fields both package lists carry (the tenant list has only these). */
 function catalogFields(def: SeedPackage, lcid: string | undefined) {
   return {
     uniqueName: def.uniqueName,

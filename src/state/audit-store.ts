@@ -2,7 +2,7 @@
 // conflicting change. Append-only. A change that reaches upstream is written twice: an intent
 // BEFORE the PUT and a completion after it, so a crash in between leaves a record whose outcome
 // says "unknown" instead of leaving nothing. Behind an interface so a shared store can replace the
-// local file when several replicas run (DESIGN §9).
+// local file when several replicas run.
 import type { IsolationAction, PolicyDiff } from '../isolation/change.js';
 import type { IsolationPolicy } from '../isolation/policy.js';
 import { RelayError } from '../errors.js';

@@ -1,6 +1,6 @@
 // The per-tenant write lock around every isolation read-modify-write. Behind an interface so a
 // shared engine (Redis, PostgreSQL advisory locks) can replace the in-process default when the relay
-// runs as several replicas (DESIGN §9); nothing else assumes one process.
+// runs as several replicas; nothing else assumes one process.
 import { RelayError } from '../errors.js';
 
 export interface TenantLock {

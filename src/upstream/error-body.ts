@@ -1,5 +1,5 @@
 // Reads an upstream error body, whatever shape it has, into {code, message, extra}. Shapes seen
-// (see the upstream reference §3): the BAP envelope {error:{code,message,details?}}, PPAPI's flat
+// in captured answers (test/fixtures/upstream-shapes): the BAP envelope {error:{code,message,details?}}, PPAPI's flat
 // {code,message}, ErrorDetails {errorCode (number or hex string), errorName, message, ...}, OAuth
 // {error, error_description}, ASP.NET {Message}, and HTML or empty bodies from gateways.
 

@@ -1,4 +1,4 @@
-// The asynchronous-action contract of connector-conventions.md §7 against the running relay: the
+// The connector platform's asynchronous-action contract against the running relay: the
 // install answers 202 with a self-sufficient body, an absolute https Location on the connector's
 // host and basePath and an integer Retry-After; a repeated POST joins the same operation; Location
 // answers 202 until the end and then the final result in the shape the definition declares.

@@ -1,5 +1,5 @@
 // The generator on a fixture route set written like the real routes: what zod says must come out
-// as the OpenAPI 2.0 the connector platform accepts, and every §7 rule must hold.
+// as the OpenAPI 2.0 the connector platform accepts, and every platform rule (scripts/connector-check) must hold.
 import t from 'tap';
 import { z } from 'zod';
 import { definitionWarnings, generateDefinition, targetFromBaseUrl } from '../../src/connector-definition/openapi.js';

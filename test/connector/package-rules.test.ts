@@ -1,4 +1,4 @@
-// Every machine-checkable rule of connector-conventions.md §7 on the committed package (root
+// Every machine-checkable rule the connector platform sets on the committed package (root
 // definition + connector/) and on both folders `npm run connector` builds, plus proof that the
 // checker catches each kind of mistake it claims to.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

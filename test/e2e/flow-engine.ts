@@ -1,6 +1,6 @@
 // A flow-engine emulator: calls connector actions by operationId through the generated definition,
 // with the semantics Power Automate and Logic Apps apply to custom-connector actions
-// (connector-conventions.md §3):
+// (as their documentation describes retries and asynchronous actions):
 // - the request is built from the definition only (path template, x-ms-url-encoding, query and body
 //   parameters), so a wrong path or parameter in the definition fails the call;
 // - 408, 429, 5xx and connection errors are retried with the default exponential policy, honouring
@@ -25,7 +25,7 @@ export interface RetryPolicy {
   maximumIntervalMs: number;
 }
 
-/** Power Automate's default for a connector action (exponential, 7 s scale; conventions §3). */
+/** Power Automate's default for a connector action (exponential, 7 s scale). */
 export const POWER_AUTOMATE_DEFAULT_RETRY: RetryPolicy = {
   count: 8,
   intervalMs: 7_000,
@@ -33,7 +33,7 @@ export const POWER_AUTOMATE_DEFAULT_RETRY: RetryPolicy = {
   maximumIntervalMs: 3_600_000,
 };
 
-/** Logic Apps' default: 4 retries, exponential, 7.5 s scale, 5 to 45 s (conventions §3). */
+/** Logic Apps' default: 4 retries, exponential, 7.5 s scale, 5 to 45 s. */
 export const LOGIC_APPS_DEFAULT_RETRY: RetryPolicy = {
   count: 4,
   intervalMs: 7_500,

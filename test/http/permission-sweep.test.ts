@@ -132,7 +132,7 @@ for (const op of byId.values()) {
               ? 'isolation.read'
               : 'isolation.write'
             : undefined;
-    if (expected) t.equal(needed, expected, `guarded by ${expected} as DESIGN.md §6 intends`);
+    if (expected) t.equal(needed, expected, `guarded by ${expected}, the permission the README's table gives it`);
   });
 }
 
