@@ -163,3 +163,9 @@ export function sortPackages(packages: PackageInfo[]): PackageInfo[] {
     (a, b) => a.displayName.localeCompare(b.displayName, 'en') || a.uniqueName.localeCompare(b.uniqueName, 'en'),
   );
 }
+
+/** The operation id upstream's package list shows for an entry, when it shows a usable one. */
+export function listedOperationId(entry: RawApplicationPackage): string | undefined {
+  const id = entry.lastOperation?.operationId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}

@@ -40,6 +40,8 @@ export interface RawApplicationPackage {
   instancePackageId?: string | null;
   errorDetails?: UpstreamErrorDetails | null;
   lastError?: UpstreamErrorDetails | null;
+  /** The package's latest operation as upstream lists it (the id may be missing or empty). */
+  lastOperation?: { operationId?: string | null; [k: string]: unknown } | null;
   [k: string]: unknown;
 }
 
