@@ -44,12 +44,11 @@ module.exports = {
       name: 'features-use-each-others-public-modules-only',
       severity: 'error',
       comment:
-        "A feature may use another feature's plugin or public module, never its internals. connector-definition's " +
-        'error-responses.ts is its public module: the error statuses routes declare.',
+        "A feature may use another feature's plugin.ts or public.ts, never its internals.",
       from: { path: `^src/${FEATURES}/` },
       to: {
         path: `^src/${FEATURES}/`,
-        pathNot: ['^src/$1/', '^src/[^/]+/(plugin|public)\\.ts$', '^src/connector-definition/error-responses\\.ts$'],
+        pathNot: ['^src/$1/', '^src/[^/]+/(plugin|public)\\.ts$'],
       },
     },
     {

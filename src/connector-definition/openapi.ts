@@ -4,6 +4,7 @@
 // the document (openapi-document.ts). Only /v1 routes are part of the connector.
 import fastifySwagger from '@fastify/swagger';
 import { type RelayApp, relayPlugin } from '../http/relay-app.js';
+import { WAIT_OPERATION } from './public.js';
 import {
   addDefaultPickers,
   addMissingLabels,
@@ -38,12 +39,6 @@ const STASH = 'x-relay-operation';
 
 /** The internal Location target: part of the definition so the connector's gateway routes it, hidden from makers. */
 const WAIT_ROUTE = /^\/v1\/.*\/wait$/;
-const WAIT_DEFAULTS = {
-  operationId: 'WaitForInstall',
-  summary: 'Wait for an install to finish',
-  description:
-    'The Location URL of an install: answers 202 while the install runs and the final result when it ends. The flow engine calls it; makers do not.',
-};
 
 const warningsByApp = new WeakMap<object, string[]>();
 const documentState = new WeakMap<object, DefinitionRegistry>();
@@ -80,9 +75,9 @@ export async function registerOpenApi(app: RelayApp): Promise<void> {
       if (routeSchema.hide && !isWait) return { schema: { hide: true } as never, url };
       const effective: RouteSchemaLike = isWait
         ? {
-            ...WAIT_DEFAULTS,
+            ...WAIT_OPERATION,
             ...routeSchema,
-            operationId: routeSchema.operationId ?? WAIT_DEFAULTS.operationId,
+            operationId: routeSchema.operationId ?? WAIT_OPERATION.operationId,
             'x-ms-visibility': 'internal',
           }
         : routeSchema;

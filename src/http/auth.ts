@@ -38,7 +38,7 @@ export function isProtectedRequest(request: FastifyRequest): boolean {
   if (routeUrl !== undefined && !request.is404) {
     return V1.test(routeUrl) || cfg.permission !== undefined || cfg.acceptsWaitToken === true;
   }
-  const raw = request.url.split('?')[0]!;
+  const [raw = ''] = request.url.split('?');
   let decoded = raw;
   try {
     decoded = decodeURIComponent(raw);
@@ -128,9 +128,11 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
   const nobody: Caller = { kind: 'anonymous', id: 'anonymous', name: 'anonymous', permissions: new Set() };
   const everyone: Caller = { kind: 'anonymous', id: 'anonymous', name: 'anonymous', permissions: new Set(PERMISSIONS) };
 
-  const refuse = (reason: string, err: RelayError): never => {
+  /** Counts a refusal and returns the error to throw (thrown at the call site, so TypeScript
+   *  narrows what follows). */
+  const refusal = (reason: string, err: RelayError): RelayError => {
     metrics?.authRefused(reason);
-    throw err;
+    return err;
   };
 
   /** The caller behind the request's credentials, or a RelayError (401/503). undefined: no credentials. */
@@ -140,25 +142,26 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       const key = apiKeyOf(request);
       if (!key) {
         if (bearerTokenOf(request)) {
-          refuse('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with API keys: send the key in the X-API-Key header, not a bearer token.', 'send an API key in X-API-Key'));
+          throw refusal('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with API keys: send the key in the X-API-Key header, not a bearer token.', 'send an API key in X-API-Key'));
         }
         return undefined;
       }
       const match = apiKeys.verify(key);
       if (!match) {
-        refuse('invalid_key', unauthorized(config, 'InvalidCredentials', 'The API key in X-API-Key is not valid for this relay; check the connection, or ask the relay operator for a key.', 'the API key is not valid'));
+        throw refusal('invalid_key', unauthorized(config, 'InvalidCredentials', 'The API key in X-API-Key is not valid for this relay; check the connection, or ask the relay operator for a key.', 'the API key is not valid'));
       }
-      return { kind: 'apikey', id: `key:${match!.name}`, name: match!.name, permissions: match!.permissions };
+      return { kind: 'apikey', id: `key:${match.name}`, name: match.name, permissions: match.permissions };
     }
     const token = bearerTokenOf(request);
     if (!token) {
       if (apiKeyOf(request)) {
-        refuse('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with Entra ID: send an access token as "Authorization: Bearer <token>", not an API key.', 'send an Entra ID access token'));
+        throw refusal('wrong_scheme', unauthorized(config, 'InvalidCredentials', 'This relay authenticates with Entra ID: send an access token as "Authorization: Bearer <token>", not an API key.', 'send an Entra ID access token'));
       }
       return undefined;
     }
     try {
-      const identity = await entra!.verify(token);
+      if (!entra) throw new Error('AUTH_MODE=entra without an Entra verifier');
+      const identity = await entra.verify(token);
       return {
         kind: identity.kind,
         id: identity.id,
@@ -172,9 +175,9 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       if (!(err instanceof EntraTokenError)) throw err;
       if (err.unavailable) {
         request.log.warn({ reason: err.reason }, 'could not load Entra ID signing keys');
-        return refuse(err.reason, new RelayError(503, 'AuthenticationUnavailable', err.description, { retryAfter: 5 }));
+        throw refusal(err.reason, new RelayError(503, 'AuthenticationUnavailable', err.description, { retryAfter: 5 }));
       }
-      return refuse(`token_${err.reason}`, unauthorized(config, 'InvalidToken', `The bearer token was refused: ${err.description}`, err.challengeDescription));
+      throw refusal(`token_${err.reason}`, unauthorized(config, 'InvalidToken', `The bearer token was refused: ${err.description}`, err.challengeDescription));
     }
   }
 
@@ -205,7 +208,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
         id: 'wait-url',
         name: 'signed wait URL',
         permissions: new Set(),
-        ...(passOnToken && { bearerToken: caller!.bearerToken }),
+        ...(passOnToken && caller?.bearerToken && { bearerToken: caller.bearerToken }),
       };
       request.log = request.log.child({ caller: { kind: 'waitToken' } });
       reply.log = request.log;
@@ -216,11 +219,11 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
         config.authMode === 'entra'
           ? 'send an Entra ID access token for this relay as "Authorization: Bearer <token>"'
           : 'send an API key in the X-API-Key header';
-      refuse('missing', unauthorized(config, 'AuthenticationRequired', `This operation needs credentials: ${how}.`));
+      throw refusal('missing', unauthorized(config, 'AuthenticationRequired', `This operation needs credentials: ${how}.`));
     }
-    request.caller = caller!;
+    request.caller = caller;
     // Who called goes into every later log line of this request (never the token itself).
-    const who = { kind: caller!.kind, id: caller!.id, name: caller!.name, ...(caller!.tenantId && { tenantId: caller!.tenantId }) };
+    const who = { kind: caller.kind, id: caller.id, name: caller.name, ...(caller.tenantId && { tenantId: caller.tenantId }) };
     request.log = request.log.child({ caller: who });
     reply.log = request.log;
     if (request.is404) return; // unknown /v1 path: only authenticated callers learn that it does not exist
@@ -230,15 +233,15 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
       request.log.error({ route: request.routeOptions.url }, 'a /v1 route declares no permission');
       throw new RelayError(500, 'RoutePermissionMissing', 'This operation is not configured with a permission, so the relay refuses it; report this to the relay operator.');
     }
-    if (!caller!.permissions.has(permission)) {
+    if (!caller.permissions.has(permission)) {
       // The name comes from the token (upn, appid): quoted as printable ASCII like every token value.
-      const who = printableAscii(caller!.name);
-      const message = `${caller!.kind === 'apikey' ? `API key "${who}"` : who} lacks the permission ${permission} that this operation needs. ${howToGrant(caller!, permission)}`;
+      const who = printableAscii(caller.name);
+      const message = `${caller.kind === 'apikey' ? `API key "${who}"` : who} lacks the permission ${permission} that this operation needs. ${howToGrant(caller, permission)}`;
       const headers: Record<string, string> =
         config.authMode === 'entra'
           ? { 'www-authenticate': bearerChallenge(config, { code: 'insufficient_scope', description: `needs ${permission}`, scope: permission }) }
           : {};
-      refuse('permission', new RelayError(403, 'PermissionDenied', message, { target: permission, headers }));
+      throw refusal('permission', new RelayError(403, 'PermissionDenied', message, { target: permission, headers }));
     }
   }
 

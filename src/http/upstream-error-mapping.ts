@@ -1,14 +1,13 @@
 // What an upstream failure means to the relay's caller. Throttling and upstream outages keep
 // their retryable statuses (429/502/503/504) so the flow engine's retry policy works; an
 // upstream 4xx becomes a 4xx that says what upstream said.
-import type { UpstreamError } from '../upstream/errors.js';
+import { SURFACE_NAMES, type UpstreamError } from '../upstream/errors.js';
 import { RelayError } from '../errors.js';
 
-const SURFACE_NAME = { ppapi: 'Power Platform API', bap: 'Power Platform admin API (BAP)', entra: 'Entra ID' } as const;
 
 export function relayErrorFromUpstream(err: UpstreamError): RelayError {
   const d = err.details;
-  const where = SURFACE_NAME[err.surface];
+  const where = SURFACE_NAMES[err.surface];
   const said = d.upstreamMessage ? ` It said: "${d.upstreamMessage}"` : '';
   const corr = d.correlationId ? ` (upstream correlation id ${d.correlationId})` : '';
   const extra = { upstreamStatus: d.status, details: withUpstreamCorrelation(d.extra, d.correlationId), retryAfter: d.retryAfterSeconds };

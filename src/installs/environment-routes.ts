@@ -2,7 +2,7 @@
 // environments with Dataverse, the only ones packages install into).
 import type { RelayApp } from '../http/relay-app.js';
 import { environmentListSchema, listEnvironmentsQuery } from './package-schemas.js';
-import { CALLER_ERRORS, INPUT_ERRORS, UPSTREAM_ERRORS } from '../connector-definition/error-responses.js';
+import { CALLER_ERRORS, INPUT_ERRORS, UPSTREAM_ERRORS } from '../connector-definition/public.js';
 import type { InstallServices } from './wiring.js';
 import { callContext } from '../http/call-context.js';
 

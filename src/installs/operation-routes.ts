@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RelayApp } from '../http/relay-app.js';
 import { installAcceptedSchema, installResultSchema, operationParams, statusQuery, waitQuery } from './install-schemas.js';
 import { endsWait, failureMessage, type InstallResult, isFailure } from './install-status.js';
+import { WAIT_OPERATION } from '../connector-definition/public.js';
 import { callerLabel } from '../http/caller.js';
 import { installStatusErrors, waitErrors } from './route-errors.js';
 import { RelayError } from '../errors.js';
@@ -128,10 +129,7 @@ export async function registerOperationRoutes(app: RelayApp, s: InstallServices)
       config: { permission: 'packages.install', acceptsWaitToken: true },
       schema: {
         hide: true,
-        operationId: 'WaitForInstall',
-        summary: 'Wait for an install to finish',
-        description:
-          'The Location URL of an install: answers 202 while the install runs and the final result when it ends. The flow engine calls it; makers do not.',
+        ...WAIT_OPERATION,
         'x-ms-visibility': 'internal',
         tags: ['Packages'],
         params: operationParams,

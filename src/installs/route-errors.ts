@@ -1,6 +1,6 @@
 // The error statuses each install and package operation can answer, with when each happens: what the route schemas'
 // `errors` hold, so both generated documents declare them.
-import { CALLER_ERRORS, INPUT_ERRORS, type RouteErrors, UPSTREAM_ERRORS } from '../connector-definition/error-responses.js';
+import { CALLER_ERRORS, INPUT_ERRORS, type RouteErrors, UPSTREAM_ERRORS } from '../connector-definition/public.js';
 
 const COMMON: RouteErrors = { ...INPUT_ERRORS, ...CALLER_ERRORS, ...UPSTREAM_ERRORS };
 

@@ -6,7 +6,7 @@ import {
   INPUT_ERRORS,
   type RouteErrors,
   UPSTREAM_ERRORS,
-} from '../connector-definition/error-responses.js';
+} from '../connector-definition/public.js';
 
 const COMMON: RouteErrors = { ...INPUT_ERRORS, ...CALLER_ERRORS, ...UPSTREAM_ERRORS };
 

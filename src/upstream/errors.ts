@@ -1,5 +1,12 @@
 // One typed error for every upstream failure, whatever shape upstream answered with.
 export type UpstreamSurface = 'ppapi' | 'bap' | 'entra';
+
+/** Each surface as an admin reads it in a message. */
+export const SURFACE_NAMES: Record<UpstreamSurface, string> = {
+  ppapi: 'Power Platform API',
+  bap: 'Power Platform admin API (BAP)',
+  entra: 'Entra ID',
+};
 export type UpstreamErrorKind =
   | 'http' // upstream answered with an error status
   | 'network' // connection refused/reset, TLS failure

@@ -9,17 +9,12 @@
 import type { Clock } from '../clock.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
 import { isUnregisteredManagementApp, parseErrorText, unregisteredManagementAppMessage } from './error-body.js';
-import { UpstreamError, type UpstreamSurface } from './errors.js';
+import { SURFACE_NAMES, UpstreamError, type UpstreamSurface } from './errors.js';
 import type { UpstreamPools } from './pools.js';
 import { parseRetryAfterSeconds } from './retry-after.js';
 import type { TokenProvider, TokenSurface } from './token-provider.js';
 import type { CallContext, UpstreamObserver } from './types.js';
 
-export const SURFACE_NAMES: Record<UpstreamSurface, string> = {
-  ppapi: 'Power Platform API',
-  bap: 'Power Platform admin API (BAP)',
-  entra: 'Entra ID',
-};
 
 const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
 const USER_AGENT = 'admin-relay/0.1 (+https://github.com/)';
