@@ -48,7 +48,9 @@ const subjects = (calls: Array<{ tokenSubject?: string }>) => [...new Set(calls.
 
 /** Polls like the engine (no credentials unless given) until the install is no longer running. */
 async function pollUntilEnded(location: string, headers: Record<string, string> = {}) {
-  for (let i = 0; i < 40; i++) {
+  // Bounded by time, not by a count of polls: on a busy machine each poll takes longer.
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
     const res = await getAbsolute(location, headers);
     if (res.status !== 202) return res;
     await sleep(250);

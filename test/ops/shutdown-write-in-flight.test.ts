@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 t.test('an isolation PUT in flight completes and is audited when the app closes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'relay-shutdown-audit-'));
@@ -20,9 +21,7 @@ t.test('an isolation PUT in flight completes and is audited when the app closes'
     body: { direction: 'Inbound', reason: 'written during shutdown' },
   });
   // Close once the PUT has reached upstream.
-  for (let i = 0; i < 100 && stack.sim.control.calls({ route: 'bap.isolation.put' }).length === 0; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(() => stack.sim.control.calls({ route: 'bap.isolation.put' }).length > 0, 'the PUT to reach upstream');
   t.equal(stack.sim.control.calls({ route: 'bap.isolation.put' }).length, 1, 'the PUT is in flight');
   const closed = stack.app.close();
   const answer = await write;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Agent, request } from 'undici';
+import { waitFor } from '../helpers/wait-for.js';
 
 const HELD = 200;
 const KEY = 'sigterm-test-key-0123456789abcdef';
@@ -79,7 +80,7 @@ t.test('SIGTERM answers every held wait with 202 + Location and exits 0 in bound
   const held = Array.from({ length: HELD }, () => call('GET', waitPath));
   // Wait until the relay holds them all (its own gauge), rather than for a guessed time.
   // The gauge counts the /metrics request that reads it, hence HELD + 1.
-  for (let i = 0; i < 200 && (await inFlight()) < HELD + 1; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(async () => (await inFlight()) >= HELD + 1, `the relay to hold ${HELD} waits`, { everyMs: 50 });
   t.ok((await inFlight()) >= HELD + 1, `the relay holds ${HELD} waits`);
 
   child.kill('SIGTERM');

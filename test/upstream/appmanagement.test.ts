@@ -11,7 +11,8 @@ const SALES = '3f2e1d0c-9b8a-4776-a554-433221100ffe';
 
 async function waitForEnd(up: UpstreamClients, env: string, op: string, ctx: () => { correlationId: string }) {
   let snap: OperationSnapshot | undefined;
-  for (let i = 0; i < 200; i++) {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
     snap = await up.appManagement.getOperation(env, op, ctx());
     if (TERMINAL_OPERATION_STATUSES.includes(snap.status)) return snap;
     await new Promise((r) => setTimeout(r, 25));
