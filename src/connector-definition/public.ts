@@ -9,3 +9,4 @@ export const WAIT_OPERATION = {
   description:
     'The Location URL of an install: answers 202 while the install runs and the final result when it ends. The flow engine calls it; makers do not.',
 };
+export { field } from './field.js';

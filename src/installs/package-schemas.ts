@@ -2,6 +2,7 @@
 // (labels, help text, pickers) and of request validation.
 import { z } from 'zod';
 import { PATH_VALUE_MAX_LENGTH } from '../path-values.js';
+import { field } from '../connector-definition/public.js';
 
 const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 /** Environment ids are GUIDs, and the default environment's is "Default-<tenant GUID>". */
@@ -44,20 +45,20 @@ export const packageParams = z.object({ environmentId: environmentIdParam, uniqu
 
 export const environmentSchema = z
   .object({
-    id: z.string().meta({ description: 'The environment id.', 'x-ms-summary': 'Environment Id' }),
-    displayName: z.string().meta({ description: 'The name shown in the admin center.', 'x-ms-summary': 'Display Name' }),
-    location: z.string().nullable().meta({ description: 'The region, e.g. unitedstates.', 'x-ms-summary': 'Location' }),
+    id: z.string().meta(field('Environment Id', 'The environment id.')),
+    displayName: z.string().meta(field('Display Name', 'The name shown in the admin center.')),
+    location: z.string().nullable().meta(field('Location', 'The region, e.g. unitedstates.')),
     environmentSku: z
       .string()
       .nullable()
-      .meta({ description: 'Default, Production, Sandbox, Teams, Developer or Trial.', 'x-ms-summary': 'Type' }),
+      .meta(field('Type', 'Default, Production, Sandbox, Teams, Developer or Trial.')),
     hasDataverse: z
       .boolean()
-      .meta({ description: 'True when the environment has a Dataverse database (needed to install packages).', 'x-ms-summary': 'Has Dataverse' }),
+      .meta(field('Has Dataverse', 'True when the environment has a Dataverse database (needed to install packages).')),
     dataverseUrl: z
       .string()
       .nullable()
-      .meta({ description: 'The Dataverse instance URL, or null without Dataverse.', 'x-ms-summary': 'Dataverse URL' }),
+      .meta(field('Dataverse URL', 'The Dataverse instance URL, or null without Dataverse.')),
   })
   .meta({ id: 'Environment' });
 
@@ -65,52 +66,48 @@ export const listEnvironmentsQuery = z.object({
   hasDataverse: z
     .stringbool({ error: 'must be true or false' })
     .optional()
-    .meta({
-      description: 'true: only environments with Dataverse (the ones packages install into); false: only those without.',
-      'x-ms-summary': 'Has Dataverse',
-      'x-ms-visibility': 'advanced',
-    }),
+    .meta(field('Has Dataverse', 'true: only environments with Dataverse (the ones packages install into); false: only those without.', { 'x-ms-visibility': 'advanced' })),
 });
 
 export const environmentListSchema = z.object({
-  value: z.array(environmentSchema).meta({ description: 'The environments the relay can manage.', 'x-ms-summary': 'Environments' }),
+  value: z.array(environmentSchema).meta(field('Environments', 'The environments the relay can manage.')),
 });
 
 export const packageErrorSchema = z
   .object({
-    code: z.string().nullable().meta({ description: 'Upstream error code (a number or a hex string, as text).', 'x-ms-summary': 'Error Code' }),
-    name: z.string().nullable().meta({ description: 'Upstream error name, e.g. SolutionImportFailed.', 'x-ms-summary': 'Error Name' }),
-    message: z.string().nullable().meta({ description: 'What upstream said went wrong.', 'x-ms-summary': 'Error Message' }),
-    source: z.string().nullable().meta({ description: 'Where the error came from, e.g. Dataverse.', 'x-ms-summary': 'Error Source' }),
+    code: z.string().nullable().meta(field('Error Code', 'Upstream error code (a number or a hex string, as text).')),
+    name: z.string().nullable().meta(field('Error Name', 'Upstream error name, e.g. SolutionImportFailed.')),
+    message: z.string().nullable().meta(field('Error Message', 'What upstream said went wrong.')),
+    source: z.string().nullable().meta(field('Error Source', 'Where the error came from, e.g. Dataverse.')),
   })
   .meta({ id: 'PackageError' });
 
 export const packageSchema = z
   .object({
-    uniqueName: z.string().meta({ description: 'The name installs use, e.g. msdyn_ContosoSurveysAnchor.', 'x-ms-summary': 'Unique Name' }),
-    displayName: z.string().meta({ description: 'The localized package name.', 'x-ms-summary': 'Display Name' }),
-    version: z.string().nullable().meta({ description: 'The version of this entry.', 'x-ms-summary': 'Version' }),
-    publisherName: z.string().nullable().meta({ description: 'The publisher.', 'x-ms-summary': 'Publisher' }),
-    description: z.string().nullable().meta({ description: 'The localized description.', 'x-ms-summary': 'Description' }),
-    applicationId: z.string().nullable().meta({ description: 'The application id (not usable for installs).', 'x-ms-summary': 'Application Id' }),
-    learnMoreUrl: z.string().nullable().meta({ description: 'A page about the package.', 'x-ms-summary': 'Learn More URL' }),
+    uniqueName: z.string().meta(field('Unique Name', 'The name installs use, e.g. msdyn_ContosoSurveysAnchor.')),
+    displayName: z.string().meta(field('Display Name', 'The localized package name.')),
+    version: z.string().nullable().meta(field('Version', 'The version of this entry.')),
+    publisherName: z.string().nullable().meta(field('Publisher', 'The publisher.')),
+    description: z.string().nullable().meta(field('Description', 'The localized description.')),
+    applicationId: z.string().nullable().meta(field('Application Id', 'The application id (not usable for installs).')),
+    learnMoreUrl: z.string().nullable().meta(field('Learn More URL', 'A page about the package.')),
     state: z
       .string()
-      .meta({ description: 'Upstream state: None, Installed, InstallRequested, Installing, InstallFailed…', 'x-ms-summary': 'State' }),
-    installed: z.boolean().meta({ description: 'True when this version is installed.', 'x-ms-summary': 'Installed' }),
+      .meta(field('State', 'Upstream state: None, Installed, InstallRequested, Installing, InstallFailed…')),
+    installed: z.boolean().meta(field('Installed', 'True when this version is installed.')),
     updateAvailable: z
       .boolean()
-      .meta({ description: 'True when a newer version than the installed one is offered.', 'x-ms-summary': 'Update Available' }),
+      .meta(field('Update Available', 'True when a newer version than the installed one is offered.')),
     availableVersion: z
       .string()
       .nullable()
-      .meta({ description: 'The newer version offered when an update is available.', 'x-ms-summary': 'Available Version' }),
-    error: packageErrorSchema.nullable().meta({ description: 'The last error upstream recorded for the package.', 'x-ms-summary': 'Error' }),
+      .meta(field('Available Version', 'The newer version offered when an update is available.')),
+    error: packageErrorSchema.nullable().meta(field('Error', 'The last error upstream recorded for the package.')),
   })
   .meta({ id: 'Package' });
 
 export const packageListSchema = z.object({
-  value: z.array(packageSchema).meta({ description: 'The packages, every upstream page included.', 'x-ms-summary': 'Packages' }),
+  value: z.array(packageSchema).meta(field('Packages', 'The packages, every upstream page included.')),
 });
 
 export const listPackagesQuery = z.object({
@@ -131,12 +128,12 @@ export const listPackagesQuery = z.object({
     .string()
     .max(200)
     .optional()
-    .meta({ description: 'Text to look for in the unique name, display name or publisher.', 'x-ms-summary': 'Search', 'x-ms-visibility': 'advanced' }),
+    .meta(field('Search', 'Text to look for in the unique name, display name or publisher.', { 'x-ms-visibility': 'advanced' })),
   lcid: z
     .string()
     .regex(/^\d{4,5}$/, { error: 'must be a language id such as 1033' })
     .optional()
-    .meta({ description: 'Language id for names and descriptions, e.g. 1033 (English) or 1036 (French).', 'x-ms-summary': 'Language', 'x-ms-visibility': 'advanced' }),
+    .meta(field('Language', 'Language id for names and descriptions, e.g. 1033 (English) or 1036 (French).', { 'x-ms-visibility': 'advanced' })),
 });
 
 export const getPackageQuery = listPackagesQuery.pick({ lcid: true });

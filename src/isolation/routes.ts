@@ -14,6 +14,7 @@ import {
   isolationReadErrors,
 } from './route-errors.js';
 import { auditRecord, ifRevisionField, policy, reasonField, ruleParams, TAGS, tenantInput, writableDirection, writeAnswer, writeFields } from './schemas.js';
+import { field } from '../connector-definition/public.js';
 
 export interface IsolationRouteDeps {
   isolation: IsolationService;
@@ -84,11 +85,7 @@ export function registerIsolationRoutes(app: RelayApp, { isolation, config }: Is
         tags: TAGS,
         params: ruleParams,
         querystring: z.object({
-          dryRun: z.stringbool({ error: 'must be true or false' }).optional().meta({
-            description: 'Only show what would change; write nothing.',
-            'x-ms-summary': 'Dry run',
-            'x-ms-visibility': 'important',
-          }),
+          dryRun: z.stringbool({ error: 'must be true or false' }).optional().meta(field('Dry run', 'Only show what would change; write nothing.', { 'x-ms-visibility': 'important' })),
           reason: reasonField,
           ifRevision: ifRevisionField,
         }),
@@ -110,12 +107,7 @@ export function registerIsolationRoutes(app: RelayApp, { isolation, config }: Is
           'Turns enforcement of the isolation policy on or off; the rules stay as they are. Changes take about an hour to reach running apps and flows.',
         tags: TAGS,
         body: z.object({
-          enabled: z.boolean({ error: 'is required: true to enforce isolation, false to turn it off' }).meta({
-            description:
-              'True: block cross-tenant connections except those the rules allow. False: do not enforce.',
-            'x-ms-summary': 'Enabled',
-            'x-ms-visibility': 'important',
-          }),
+          enabled: z.boolean({ error: 'is required: true to enforce isolation, false to turn it off' }).meta(field('Enabled', 'True: block cross-tenant connections except those the rules allow. False: do not enforce.', { 'x-ms-visibility': 'important' })),
           ...writeFields,
         }),
         response: { 200: writeAnswer },
@@ -139,25 +131,12 @@ export function registerIsolationRoutes(app: RelayApp, { isolation, config }: Is
           'Sets enforcement and the complete list of allowed tenants. Rules not in the list are removed, which needs confirmRemovals; without it the answer (409) lists what would be removed and nothing changes.',
         tags: TAGS,
         body: z.object({
-          enabled: z.boolean({ error: 'is required: true to enforce isolation, false to turn it off' }).meta({
-            description: 'Enforce isolation.',
-            'x-ms-summary': 'Enabled',
-            'x-ms-visibility': 'important',
-          }),
+          enabled: z.boolean({ error: 'is required: true to enforce isolation, false to turn it off' }).meta(field('Enabled', 'Enforce isolation.', { 'x-ms-visibility': 'important' })),
           rules: z
             .array(z.object({ tenant: tenantInput(''), direction: writableDirection }))
             .max(1000)
-            .meta({
-              description: 'Every tenant to allow, each once.',
-              'x-ms-summary': 'Rules',
-              'x-ms-visibility': 'important',
-            }),
-          confirmRemovals: z.boolean().optional().meta({
-            description:
-              'Required (true) when the new list leaves out rules the policy has now: they will be removed.',
-            'x-ms-summary': 'Confirm removals',
-            'x-ms-visibility': 'important',
-          }),
+            .meta(field('Rules', 'Every tenant to allow, each once.', { 'x-ms-visibility': 'important' })),
+          confirmRemovals: z.boolean().optional().meta(field('Confirm removals', 'Required (true) when the new list leaves out rules the policy has now: they will be removed.', { 'x-ms-visibility': 'important' })),
           ...writeFields,
         }),
         response: { 200: writeAnswer },
@@ -184,44 +163,25 @@ export function registerIsolationRoutes(app: RelayApp, { isolation, config }: Is
         'x-ms-pageable': { nextLinkName: 'nextLink' },
         errors: isolationChangesErrors,
         querystring: z.object({
-          pageSize: z.coerce.number().int().min(1).max(200).default(50).meta({
-            description: 'Changes per page (1-200).',
-            'x-ms-summary': 'Page size',
-            'x-ms-visibility': 'advanced',
-          }),
-          continuationToken: z.string().max(200).optional().meta({
-            description: 'From the previous page, to get the next one.',
-            'x-ms-summary': 'Continuation token',
-            'x-ms-visibility': 'advanced',
-          }),
-          tenant: z.string().trim().max(256).optional().meta({
-            description: 'Only changes that name or touch this tenant (tenant id, * or domain).',
-            'x-ms-summary': 'Tenant',
-            'x-ms-visibility': 'important',
-          }),
+          pageSize: z.coerce.number().int().min(1).max(200).default(50).meta(field('Page size', 'Changes per page (1-200).', { 'x-ms-visibility': 'advanced' })),
+          continuationToken: z.string().max(200).optional().meta(field('Continuation token', 'From the previous page, to get the next one.', { 'x-ms-visibility': 'advanced' })),
+          tenant: z.string().trim().max(256).optional().meta(field('Tenant', 'Only changes that name or touch this tenant (tenant id, * or domain).', { 'x-ms-visibility': 'important' })),
           from: z.iso
             .datetime({ offset: true, error: 'must be a date and time such as 2026-01-31T00:00:00Z' })
             .optional()
-            .meta({ description: 'Only changes at or after this time (ISO 8601).', 'x-ms-summary': 'From' }),
+            .meta(field('From', 'Only changes at or after this time (ISO 8601).')),
           to: z.iso
             .datetime({ offset: true, error: 'must be a date and time such as 2026-01-31T23:59:59Z' })
             .optional()
-            .meta({ description: 'Only changes at or before this time (ISO 8601).', 'x-ms-summary': 'To' }),
+            .meta(field('To', 'Only changes at or before this time (ISO 8601).')),
         }),
         response: {
           200: z.object({
             value: z
               .array(auditRecord)
-              .meta({ description: 'The changes on this page, newest first.', 'x-ms-summary': 'Changes' }),
-            continuationToken: z.string().nullable().meta({
-              description: 'Pass as continuationToken for the next page; null on the last page.',
-              'x-ms-summary': 'Continuation token',
-            }),
-            nextLink: z.string().nullable().meta({
-              description: 'The URL of the next page; null on the last page.',
-              'x-ms-summary': 'Next page',
-              'x-ms-visibility': 'internal',
-            }),
+              .meta(field('Changes', 'The changes on this page, newest first.')),
+            continuationToken: z.string().nullable().meta(field('Continuation token', 'Pass as continuationToken for the next page; null on the last page.')),
+            nextLink: z.string().nullable().meta(field('Next page', 'The URL of the next page; null on the last page.', { 'x-ms-visibility': 'internal' })),
           }),
         },
       },
