@@ -1,3 +1,5 @@
+// Longer than most files on purpose: every setting, its default and its error message in one
+// place, read top to bottom like the README's table (test/readme-config.test.ts keeps them equal).
 // Every setting the relay reads, parsed and validated once. A bad value stops the start with a
 // message that names the variable and says what it accepts (see ConfigError).
 import { z } from 'zod';

@@ -1,3 +1,5 @@
+// Longer than most files: one recursive translation whose cases depend on each other; split up,
+// a reader would follow one walk over a schema through several files.
 // zod → OpenAPI 2.0 schema objects. zod writes draft-4 JSON Schema; the connector platform reads
 // OpenAPI 2.0, which has no anyOf/oneOf, no type arrays, no `nullable` and no `const`, and whose
 // schema objects reject unknown keys. This module bridges the two: nullability becomes

@@ -1,3 +1,5 @@
+// Longer than most files: the poller's timing rules (backoff, holds, Retry-After, the deadline)
+// interlock, and test/installs/install-poller.test.ts exercises them as one unit.
 // One upstream poller per operation, shared by every request waiting on it. Waiters are cheap (a
 // promise and a timer each); upstream sees one status call per poll interval however many wait.
 // Polling honours upstream Retry-After, backs off with jitter, never hot-loops, stops when nobody

@@ -1,3 +1,5 @@
+// Longer than most files: the simulated BAP surface in one place, as upstream groups it; this is
+// test and demo machinery, never loaded by the relay itself.
 // BAP: tenant lookup, environments, and the PowerPlatform.Governance tenant isolation policy with
 // stored state, a revision counter (x-simulator-policy-revision header), optional async 202 + Location.
 import { randomUUID } from 'node:crypto';
