@@ -76,12 +76,12 @@ export async function holding<T>(
   const hungUp = new AbortController();
   const onClose = () => hungUp.abort();
   reply.raw.once('close', onClose);
-  const done = app.metrics?.waitStarted();
+  const done = app.metrics.waitStarted();
   try {
     return await read(AbortSignal.any([app.shuttingDown, hungUp.signal]));
   } finally {
     reply.raw.off('close', onClose);
-    done?.();
+    done();
   }
 }
 
