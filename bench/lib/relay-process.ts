@@ -19,24 +19,32 @@ export interface RelayProcess {
 
 export const RELAY_ENTRY = 'dist/src/main.js';
 
+/** What the benchmark's relay runs with: live mode against the simulator's endpoints, one hashed API key. */
+export function liveRelayEnv(sim: Simulator, apiKey: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    ...simulatorEnv(sim),
+    UPSTREAM: 'live',
+    AUTH_MODE: 'apikey',
+    API_KEYS: `bench:${sha256Hex(apiKey)}:*`,
+    WAIT_URL_SECRET: randomBytes(32).toString('base64url'),
+    AUDIT_STORE: 'memory',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    // The benchmark is one caller sending far more than a flow would; the limiter is not under test.
+    RATE_LIMIT_PER_MINUTE: '100000000',
+  };
+}
+
+export function newApiKey(): string {
+  return `bench-${randomBytes(18).toString('base64url')}`;
+}
+
 export async function startRelayProcess(sim: Simulator, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RelayProcess> {
-  const apiKey = `bench-${randomBytes(18).toString('base64url')}`;
+  const apiKey = newApiKey();
   const child = spawn(process.execPath, [...nodeArgs, RELAY_ENTRY], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...simulatorEnv(sim),
-      UPSTREAM: 'live',
-      AUTH_MODE: 'apikey',
-      API_KEYS: `bench:${sha256Hex(apiKey)}:*`,
-      WAIT_URL_SECRET: randomBytes(32).toString('base64url'),
-      AUDIT_STORE: 'memory',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      // The benchmark is one caller sending far more than a flow would; the limiter is not under test.
-      RATE_LIMIT_PER_MINUTE: '100000000',
-      ...env,
-    },
+    env: { ...liveRelayEnv(sim, apiKey), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const baseUrl = await listeningAddress(child);
@@ -50,8 +58,8 @@ export async function startRelayProcess(sim: Simulator, env: Record<string, stri
   };
 }
 
-/** main.ts prints "Admin Relay listening on http://127.0.0.1:<port>" once it listens. */
-function listeningAddress(child: ChildProcess): Promise<string> {
+/** main.ts prints "Admin Relay listening on http://127.0.0.1:<port>" once it listens (the pass-through proxy the same). */
+export function listeningAddress(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
