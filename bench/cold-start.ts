@@ -79,6 +79,11 @@ export async function measureColdStart(opts: { runs: number; sim: Simulator }): 
 
 /** Spawns `node [nodeArgs] args` and polls `path` every 5 ms until it answers 200; ms from spawn. */
 export async function timeToOk(probe: Probe, nodeArgs: string[] = []): Promise<number> {
+  return (await timeToFirstOk(probe, nodeArgs)).ms;
+}
+
+/** As timeToOk, plus when the 200 came on the monotonic clock (µs, as in a .cpuprofile). */
+export async function timeToFirstOk(probe: Probe, nodeArgs: string[] = []): Promise<{ ms: number; answeredAtUs: number }> {
   const port = await freePort();
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...probe.args], {
@@ -96,7 +101,7 @@ export async function timeToOk(probe: Probe, nodeArgs: string[] = []): Promise<n
           return res.statusCode === 200;
         })
         .catch(() => false);
-      if (ok) return performance.now() - started;
+      if (ok) return { ms: performance.now() - started, answeredAtUs: Number(process.hrtime.bigint() / 1000n) };
       await sleep(5);
     }
   } finally {
