@@ -11,21 +11,12 @@ import { startSimulator } from '../src/simulator/index.js';
 import { measureColdStart } from './cold-start.js';
 import { measureIsolationWrites } from './isolation-writes.js';
 import { startPassthrough } from './lib/passthrough-process.js';
+import { reRunWithRaisedFileLimit } from './lib/raise-nofile.js';
 import { RELAY_ENTRY, startRelayProcess } from './lib/relay-process.js';
 import { measureRelayOverhead } from './relay-overhead.js';
 import { measureWaitCoalescing } from './wait-coalescing.js';
 
-// 10,000 held connections need as many file descriptors in this process and in the relay: re-run
-// under a raised limit (up to the hard limit) once.
-if (!process.env.BENCH_NOFILE_RAISED) {
-  const self = process.argv.slice(1).map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const r = spawnSync(
-    'bash',
-    ['-c', `ulimit -n 65535 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" --import tsx ${self}`],
-    { stdio: 'inherit', env: { ...process.env, BENCH_NOFILE_RAISED: '1' } },
-  );
-  process.exit(r.status ?? 1);
-}
+reRunWithRaisedFileLimit();
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
