@@ -4,7 +4,7 @@
 // pass-through and the load generator each run in their own process.
 import { DEMO_ENVIRONMENTS, type Simulator } from '../src/simulator/index.js';
 import type { PassthroughProcess } from './lib/passthrough-process.js';
-import type { RelayProcess } from './lib/relay-process.js';
+import { cpuMsOf, type RelayProcess } from './lib/relay-process.js';
 import { runLoad } from './lib/run-load.js';
 
 export interface OverheadRow {
@@ -26,6 +26,11 @@ export interface OverheadRow {
   directP99Ms: number;
   passthroughP99Ms: number;
   addedP99Ms: number;
+  /** CPU (user + system) the relay process spent per answered request, µs; less noisy than req/s on a shared machine. */
+  relayCpuUsPerRequest: number;
+  passthroughCpuUsPerRequest: number;
+  /** relay CPU per request / pass-through CPU per request. */
+  cpuPerRequestRatio: number;
   /** Upstream calls (any surface) the relay made per ListPackages it answered; direct is 1. */
   upstreamCallsPerRequest: number;
   failures: number;
@@ -52,9 +57,13 @@ export async function measureRelayOverhead(
     await runLoad({ ...direct, connections, durationSeconds: 1 });
     await runLoad({ ...viaPassthrough, connections, durationSeconds: 1 });
     const upstreamBefore = sim.control.calls().length;
+    const relayCpu0 = cpuMsOf(relay.pid);
     const r = await runLoad({ ...viaRelay, connections, durationSeconds: opts.durationSeconds });
+    const relayCpuMs = cpuMsOf(relay.pid) - relayCpu0;
     const upstreamCalls = sim.control.calls().length - upstreamBefore; // every surface: the list and any lookups
+    const passthroughCpu0 = cpuMsOf(passthrough.pid);
     const p = await runLoad({ ...viaPassthrough, connections, durationSeconds: opts.durationSeconds });
+    const passthroughCpuMs = cpuMsOf(passthrough.pid) - passthroughCpu0;
     const d = await runLoad({ ...direct, connections, durationSeconds: opts.durationSeconds });
     const per = (a: number, b: number) => (b > 0 ? a / b : 0);
     rows.push({
@@ -73,6 +82,9 @@ export async function measureRelayOverhead(
       directP99Ms: d.p99Ms,
       passthroughP99Ms: p.p99Ms,
       addedP99Ms: r.p99Ms - d.p99Ms,
+      relayCpuUsPerRequest: per(relayCpuMs * 1000, r.total),
+      passthroughCpuUsPerRequest: per(passthroughCpuMs * 1000, p.total),
+      cpuPerRequestRatio: per(per(relayCpuMs, r.total), per(passthroughCpuMs, p.total)),
       upstreamCallsPerRequest: r.total > 0 ? upstreamCalls / r.total : 0,
       failures: [r, p, d].reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0),
     });

@@ -100,11 +100,11 @@ function renderTable(r: Record<string, any>): string {
     lines.push('', 'relay overhead: ListPackages via relay vs the same list straight from the simulator');
     lines.push(`(and through a bare pass-through proxy, the limit of any relay here); load average ${la(r.loadAverage1m.overhead)}`);
     lines.push(
-      'connections | ratio relay/direct | ratio relay/pass-through | ratio pass-through/direct | relay req/s | pass-through req/s | direct req/s | added p50 ms | added p99 ms | upstream calls per request | failures',
+      'connections | ratio relay/direct | ratio relay/pass-through | ratio pass-through/direct | relay req/s | pass-through req/s | direct req/s | CPU µs/request relay · pass-through (ratio) | added p50 ms | added p99 ms | upstream calls per request | failures',
     );
     for (const x of r.relayOverhead)
       lines.push(
-        `${x.connections} | ratio ${f(x.throughputRatio)} | ratio ${f(x.passthroughRatio)} | ratio ${f(x.passthroughToDirectRatio)} | ${f(x.relayRps, 0)} | ${f(x.passthroughRps, 0)} | ${f(x.directRps, 0)} | ${f(x.addedP50Ms, 1)} | ${f(x.addedP99Ms, 1)} | ${f(x.upstreamCallsPerRequest)} | ${x.failures}`,
+        `${x.connections} | ratio ${f(x.throughputRatio)} | ratio ${f(x.passthroughRatio)} | ratio ${f(x.passthroughToDirectRatio)} | ${f(x.relayRps, 0)} | ${f(x.passthroughRps, 0)} | ${f(x.directRps, 0)} | ${f(x.relayCpuUsPerRequest, 0)} · ${f(x.passthroughCpuUsPerRequest, 0)} (ratio ${f(x.cpuPerRequestRatio)}) | ${f(x.addedP50Ms, 1)} | ${f(x.addedP99Ms, 1)} | ${f(x.upstreamCallsPerRequest)} | ${x.failures}`,
       );
   }
   if (r.waitCoalescing) {

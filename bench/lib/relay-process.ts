@@ -88,6 +88,14 @@ export function rssOf(pid: number): number {
   return Number(kb ?? 0) * 1024;
 }
 
+/** CPU time (user + system) the process has used, in ms, from /proc (Linux; 100 ticks a second). */
+export function cpuMsOf(pid: number): number {
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
