@@ -2,7 +2,7 @@
 //   --load[=seconds]   the relay (live mode, against the simulator in this process) under the
 //                      32-connection ListPackages load of `npm run bench`; CPU per request by group
 //   --cold=simulator|live   from process start to the first GET /v1/environments 200
-//   --file=x.cpuprofile [--from=µs] [--to=µs] [--requests=n]   summarise a profile you already have
+//   --file=x.cpuprofile [--from=µs] [--to=µs] [--requests=n] [--timeline]   summarise a profile you have
 //   --out=dir          where profiles are written (default /tmp/relay-profiles); --no-build as in run.ts
 // With no mode, --load and both --cold runs. Only the window of interest is summarised: the load,
 // or start to first answer (a profile's clock is the same monotonic clock as process.hrtime).
@@ -24,7 +24,7 @@ const load1m = () => (loadavg()[0] ?? 0).toFixed(2);
 if (arg('file') !== undefined) {
   const file = arg('file') ?? '';
   const s = summarise(readProfile(file), { fromUs: num(arg('from')), toUs: num(arg('to')) });
-  console.log(renderSummary(s, { perRequestOf: num(arg('requests')) }));
+  console.log(renderSummary(s, { perRequestOf: num(arg('requests')), timeline: process.argv.includes('--timeline') }));
   process.exit(0);
 }
 
@@ -76,7 +76,7 @@ async function profileColdStart(sim: Simulator, mode: 'simulator' | 'live') {
   const file = newestProfile(dir);
   console.log(`\n== cold start, ${mode} mode, to the first GET /v1/environments 200: ${ms.toFixed(0)} ms (profiling on); load average ${loadBefore} → ${load1m()}`);
   console.log(`profile: ${file} (--to=${answeredAtUs})`);
-  console.log(renderSummary(summarise(readProfile(file), { toUs: answeredAtUs }), { top: 25 }));
+  console.log(renderSummary(summarise(readProfile(file), { toUs: answeredAtUs, bucketMs: 100 }), { top: 25, timeline: true }));
 }
 
 function freshDir(name: string): string {

@@ -40,10 +40,15 @@ export interface Summary {
   owner: Row[];
   /** Self time by "function (file)", the top entries, for looking closer. */
   functions: Row[];
+  /** Time with a relay function on the stack (anywhere), by "function (file)": what a relay step costs
+   *  with everything it calls synchronously. Overlapping: a caller includes its callees. */
+  relayInclusive: Row[];
+  /** Busy ms per time bucket and the groups (owner) that took most of it: a timeline of a start. */
+  timeline: Array<{ fromMs: number; busyMs: number; top: Array<[string, number]> }>;
 }
 
 /** Samples between fromUs and toUs (the profile's clock is CLOCK_MONOTONIC, as process.hrtime). */
-export function summarise(profile: CpuProfile, window: { fromUs?: number; toUs?: number } = {}): Summary {
+export function summarise(profile: CpuProfile, window: { fromUs?: number; toUs?: number; bucketMs?: number } = {}): Summary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -52,6 +57,10 @@ export function summarise(profile: CpuProfile, window: { fromUs?: number; toUs?:
   const owner = new Map<string, number>();
   const functions = new Map<string, number>();
   const ownerOf = new Map<number, string>();
+  const inclusive = new Map<string, number>();
+  const relayFramesOf = new Map<number, string[]>();
+  const bucketUs = (window.bucketMs ?? 100) * 1000;
+  const buckets = new Map<number, Map<string, number>>();
   let t = profile.startTime;
   let idleUs = 0;
   let busyUs = 0;
@@ -71,7 +80,12 @@ export function summarise(profile: CpuProfile, window: { fromUs?: number; toUs?:
     }
     busyUs += dt;
     add(leaf, g, dt);
-    add(owner, ownerGroup(node, byId, parent, ownerOf), dt);
+    const o = ownerGroup(node, byId, parent, ownerOf);
+    add(owner, o, dt);
+    for (const f of relayFrames(node, byId, parent, relayFramesOf)) add(inclusive, f, dt);
+    const b = Math.floor((t - Math.max(from, profile.startTime)) / bucketUs);
+    if (!buckets.has(b)) buckets.set(b, new Map());
+    add(buckets.get(b) as Map<string, number>, o, dt);
     add(functions, `${node.callFrame.functionName || '(anonymous)'} (${shortUrl(node.callFrame.url)}:${node.callFrame.lineNumber + 1})`, dt);
   }
   const rows = (m: Map<string, number>, limit = Number.POSITIVE_INFINITY): Row[] =>
@@ -81,7 +95,26 @@ export function summarise(profile: CpuProfile, window: { fromUs?: number; toUs?:
       .map(([group, us]) => ({ group, ms: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }));
   const first = Math.max(from, profile.startTime);
   const last = Math.min(to, profile.endTime);
-  return { windowMs: (last - first) / 1000, busyMs: busyUs / 1000, idleMs: idleUs / 1000, leaf: rows(leaf), owner: rows(owner), functions: rows(functions, 40) };
+  const timeline = [...buckets.entries()]
+    .sort((x, y) => x[0] - y[0])
+    .map(([b, m]) => ({
+      fromMs: (b * bucketUs) / 1000,
+      busyMs: [...m.values()].reduce((x, y) => x + y, 0) / 1000,
+      top: [...m.entries()]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 3)
+        .map(([g, us]): [string, number] => [g, us / 1000]),
+    }));
+  return {
+    windowMs: (last - first) / 1000,
+    busyMs: busyUs / 1000,
+    idleMs: idleUs / 1000,
+    leaf: rows(leaf),
+    owner: rows(owner),
+    functions: rows(functions, 40),
+    relayInclusive: rows(inclusive, 40),
+    timeline,
+  };
 }
 
 function add(m: Map<string, number>, k: string, v: number) {
@@ -218,6 +251,19 @@ function ownerGroup(
   return result;
 }
 
+/** Distinct "function (file:line)" of the relay's own frames on a node's stack. */
+function relayFrames(node: CpuProfileNode, byId: Map<number, CpuProfileNode>, parent: Map<number, number>, memo: Map<number, string[]>): string[] {
+  const cached = memo.get(node.id);
+  if (cached) return cached;
+  const up = byId.get(parent.get(node.id) ?? -1);
+  const above = up ? relayFrames(up, byId, parent, memo) : [];
+  const f = node.callFrame;
+  const own = /\/dist\/src\//.test(f.url) && !f.url.includes('/node_modules/') ? `${f.functionName || '(top level)'} (${shortUrl(f.url)}:${f.lineNumber + 1})` : undefined;
+  const result = own && !above.includes(own) ? [...above, own] : above;
+  memo.set(node.id, result);
+  return result;
+}
+
 const SOCKET_WRITES = new Set(['writev', 'writeBuffer', 'writeLatin1String', 'writeUtf8String', 'writeAsciiString', 'writeUcs2String']);
 
 function shortUrl(url: string): string {
@@ -227,7 +273,7 @@ function shortUrl(url: string): string {
   return src?.[1] ?? url.replace(/^file:\/\//, '');
 }
 
-export function renderSummary(s: Summary, opts: { perRequestOf?: number; top?: number } = {}): string {
+export function renderSummary(s: Summary, opts: { perRequestOf?: number; top?: number; timeline?: boolean } = {}): string {
   const top = opts.top ?? 20;
   const lines = [
     `window ${s.windowMs.toFixed(0)} ms: busy ${s.busyMs.toFixed(0)} ms, idle ${s.idleMs.toFixed(0)} ms` +
@@ -243,5 +289,11 @@ export function renderSummary(s: Summary, opts: { perRequestOf?: number; top?: n
   table('by owner (node internals and builtins charged to the package or relay file that called them)', s.owner);
   table('by leaf (what was on the CPU)', s.leaf);
   table('top functions (self time)', s.functions);
+  table('relay functions, inclusive (with what they call synchronously; overlapping)', s.relayInclusive);
+  if (opts.timeline) {
+    lines.push('', 'timeline (busy ms per bucket: the three largest owners)');
+    for (const b of s.timeline)
+      lines.push(`${b.fromMs.toFixed(0).padStart(6)} ms ${b.busyMs.toFixed(0).padStart(4)}  ${b.top.map(([g, ms]) => `${g} ${ms.toFixed(0)}`).join(' · ')}`);
+  }
   return lines.join('\n');
 }
