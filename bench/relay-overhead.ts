@@ -2,13 +2,19 @@
 // from the simulator, and through a bare pass-through proxy (the limit any relay could reach here),
 // at several connection counts. All runs hit the same simulator in this process; the relay, the
 // pass-through and the load generator each run in their own process.
+import { loadavg } from 'node:os';
 import { DEMO_ENVIRONMENTS, type Simulator } from '../src/simulator/index.js';
 import type { PassthroughProcess } from './lib/passthrough-process.js';
 import { cpuMsOf, type RelayProcess } from './lib/relay-process.js';
+import type { LoadResult } from './lib/load-worker.js';
 import { runLoad } from './lib/run-load.js';
 
 export interface OverheadRow {
   connections: number;
+  /** Rounds measured; every figure below is the median over them. */
+  rounds: number;
+  /** 1-minute load average at the end of the round (median over rounds). */
+  loadAverage1m: number;
   relayRps: number;
   directRps: number;
   passthroughRps: number;
@@ -34,6 +40,7 @@ export interface OverheadRow {
   /** Upstream calls (any surface) the relay made per ListPackages it answered; direct is 1. */
   upstreamCallsPerRequest: number;
   failures: number;
+  perRound?: Array<{ loadAverage1m: number; throughputRatio: number; passthroughRatio: number; cpuPerRequestRatio: number }>;
 }
 
 const ENV = DEMO_ENVIRONMENTS.sales;
@@ -42,7 +49,7 @@ export async function measureRelayOverhead(
   sim: Simulator,
   relay: RelayProcess,
   passthrough: PassthroughProcess,
-  opts: { connections: number[]; durationSeconds: number; apiVersion: string },
+  opts: { connections: number[]; durationSeconds: number; rounds: number; apiVersion: string },
 ): Promise<OverheadRow[]> {
   const token = await sim.control.mintToken({ audience: 'https://api.powerplatform.com', appid: sim.relayApp.clientId, roles: [] });
   const upstreamPath = `/appmanagement/environments/${ENV}/applicationPackages?api-version=${opts.apiVersion}&appInstallState=All`;
@@ -52,22 +59,48 @@ export async function measureRelayOverhead(
 
   const rows: OverheadRow[] = [];
   for (const connections of opts.connections) {
-    // Warm both paths at this concurrency (token cache, keep-alive pools filled, JIT) before measuring.
-    await runLoad({ ...viaRelay, connections, durationSeconds: 1 });
-    await runLoad({ ...direct, connections, durationSeconds: 1 });
-    await runLoad({ ...viaPassthrough, connections, durationSeconds: 1 });
-    const upstreamBefore = sim.control.calls().length;
-    const relayCpu0 = cpuMsOf(relay.pid);
-    const r = await runLoad({ ...viaRelay, connections, durationSeconds: opts.durationSeconds });
-    const relayCpuMs = cpuMsOf(relay.pid) - relayCpu0;
-    const upstreamCalls = sim.control.calls().length - upstreamBefore; // every surface: the list and any lookups
-    const passthroughCpu0 = cpuMsOf(passthrough.pid);
-    const p = await runLoad({ ...viaPassthrough, connections, durationSeconds: opts.durationSeconds });
-    const passthroughCpuMs = cpuMsOf(passthrough.pid) - passthroughCpu0;
-    const d = await runLoad({ ...direct, connections, durationSeconds: opts.durationSeconds });
+    // Warm every path at this concurrency (token cache, keep-alive pools filled, JIT) before measuring.
+    for (const target of [viaRelay, direct, viaPassthrough]) await runLoad({ ...target, connections, durationSeconds: 1 });
+    // Several rounds, each measuring the three paths back to back, the order turned each round;
+    // ratios are taken within a round (same moment, same load from elsewhere) and the median kept.
+    const rounds: OverheadRow[] = [];
+    for (let i = 0; i < opts.rounds; i++) rounds.push(await oneRound(connections, i));
+    rows.push(medianRow(rounds));
+  }
+  return rows;
+
+  async function oneRound(connections: number, round: number): Promise<OverheadRow> {
+    const load = { connections, durationSeconds: opts.durationSeconds };
+    let r: LoadResult | undefined;
+    let p: LoadResult | undefined;
+    let d: LoadResult | undefined;
+    let relayCpuMs = 0;
+    let passthroughCpuMs = 0;
+    let upstreamCalls = 0;
+    const steps = [
+      async () => {
+        const upstreamBefore = sim.control.calls().length;
+        const cpu0 = cpuMsOf(relay.pid);
+        r = await runLoad({ ...viaRelay, ...load });
+        relayCpuMs = cpuMsOf(relay.pid) - cpu0;
+        upstreamCalls = sim.control.calls().length - upstreamBefore; // every surface: the list and any lookups
+      },
+      async () => {
+        const cpu0 = cpuMsOf(passthrough.pid);
+        p = await runLoad({ ...viaPassthrough, ...load });
+        passthroughCpuMs = cpuMsOf(passthrough.pid) - cpu0;
+      },
+      async () => {
+        d = await runLoad({ ...direct, ...load });
+      },
+    ];
+    for (let k = 0; k < steps.length; k++) await steps[(k + round) % steps.length]?.();
+    if (!r || !p || !d) throw new Error('a load run did not finish');
     const per = (a: number, b: number) => (b > 0 ? a / b : 0);
-    rows.push({
+    return {
       connections,
+      rounds: 1,
+      loadAverage1m: loadavg()[0] ?? 0,
       relayRps: r.requestsPerSecond,
       directRps: d.requestsPerSecond,
       passthroughRps: p.requestsPerSecond,
@@ -85,9 +118,33 @@ export async function measureRelayOverhead(
       relayCpuUsPerRequest: per(relayCpuMs * 1000, r.total),
       passthroughCpuUsPerRequest: per(passthroughCpuMs * 1000, p.total),
       cpuPerRequestRatio: per(per(relayCpuMs, r.total), per(passthroughCpuMs, p.total)),
-      upstreamCallsPerRequest: r.total > 0 ? upstreamCalls / r.total : 0,
+      upstreamCallsPerRequest: per(upstreamCalls, r.total),
       failures: [r, p, d].reduce((n, x) => n + x.non2xx + x.errors + x.timeouts, 0),
-    });
+    };
   }
-  return rows;
 }
+
+/** Every figure the median over the rounds (failures summed); the rounds' own ratios kept beside. */
+function medianRow(rounds: OverheadRow[]): OverheadRow {
+  const m = (k: keyof OverheadRow) => median(rounds.map((x) => Number(x[k])));
+  const row = {} as Record<string, unknown>;
+  for (const k of Object.keys(rounds[0] ?? {}) as Array<keyof OverheadRow>) row[k] = m(k);
+  return {
+    ...(row as unknown as OverheadRow),
+    rounds: rounds.length,
+    failures: rounds.reduce((n, x) => n + x.failures, 0),
+    perRound: rounds.map((x) => ({
+      loadAverage1m: x.loadAverage1m,
+      throughputRatio: x.throughputRatio,
+      passthroughRatio: x.passthroughRatio,
+      cpuPerRequestRatio: x.cpuPerRequestRatio,
+    })),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+

@@ -56,7 +56,8 @@ try {
       results.relayOverhead = await section('overhead', () =>
         measureRelayOverhead(sim, relay, passthrough, {
           connections: [1, 32, 256],
-          durationSeconds: quick ? 2 : 5,
+          durationSeconds: quick ? 2 : 4,
+          rounds: quick ? 1 : 3,
           apiVersion: loadConfig({}).ppapiApiVersion,
         }),
       );
@@ -98,7 +99,7 @@ function renderTable(r: Record<string, any>): string {
   lines.push(`machine: ${r.machine.cores} cores (${r.machine.cpu}), node ${r.machine.node}, open-file limit ${r.machine.openFileLimit}`);
   if (r.relayOverhead) {
     lines.push('', 'relay overhead: ListPackages via relay vs the same list straight from the simulator');
-    lines.push(`(and through a bare pass-through proxy, the limit of any relay here); load average ${la(r.loadAverage1m.overhead)}`);
+    lines.push(`(and through a bare pass-through proxy, the limit of any relay here); median of ${r.relayOverhead[0]?.rounds} rounds; load average ${la(r.loadAverage1m.overhead)}`);
     lines.push(
       'connections | ratio relay/direct | ratio relay/pass-through | ratio pass-through/direct | relay req/s | pass-through req/s | direct req/s | CPU µs/request relay · pass-through (ratio) | added p50 ms | added p99 ms | upstream calls per request | failures',
     );
