@@ -2,6 +2,7 @@
 //   --load[=seconds]   the relay (live mode, against the simulator in this process) under the
 //                      32-connection ListPackages load of `npm run bench`; CPU per request by group
 //   --cold=simulator|live   from process start to the first GET /v1/environments 200
+//   --imports          the cost of importing each dependency and relay module in a fresh process
 //   --file=x.cpuprofile [--from=µs] [--to=µs] [--requests=n] [--timeline]   summarise a profile you have
 //   --out=dir          where profiles are written (default /tmp/relay-profiles); --no-build as in run.ts
 // With no mode, --load and both --cold runs. Only the window of interest is summarised: the load,
@@ -12,6 +13,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ENVIRONMENTS, type Simulator, startSimulator } from '../src/simulator/index.js';
 import { liveModeProbe, simulatorModeProbe, timeToFirstOk } from './cold-start.js';
+import { importCostMs, RELAY_IMPORTS } from './import-cost.js';
 import { type CpuProfile, renderSummary, summarise } from './lib/cpuprofile-summary.js';
 import { RELAY_ENTRY, startRelayProcess } from './lib/relay-process.js';
 import { runLoad } from './lib/run-load.js';
@@ -28,8 +30,8 @@ if (arg('file') !== undefined) {
   process.exit(0);
 }
 
-const modes = { load: arg('load'), cold: arg('cold') };
-const all = modes.load === undefined && modes.cold === undefined;
+const modes = { load: arg('load'), cold: arg('cold'), imports: arg('imports') };
+const all = modes.load === undefined && modes.cold === undefined && modes.imports === undefined;
 if (!process.argv.includes('--no-build')) {
   const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   if (build.status !== 0 && !existsSync(RELAY_ENTRY)) throw new Error('the build failed and there is no dist/ to run');
@@ -40,6 +42,10 @@ try {
   if (all || modes.load !== undefined) await profileLoad(sim, Number(modes.load) || 10);
   const cold = all ? ['simulator', 'live'] : modes.cold !== undefined ? [modes.cold || 'simulator'] : [];
   for (const mode of cold) await profileColdStart(sim, mode === 'live' ? 'live' : 'simulator');
+  if (all || modes.imports !== undefined) {
+    console.log(`\n== import cost in a fresh process (median of 3, overlapping); load average ${load1m()}`);
+    for (const m of RELAY_IMPORTS) console.log(`${importCostMs(m, 3).toFixed(0).padStart(6)} ms  ${m}`);
+  }
 } finally {
   await sim.close();
 }
