@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { Simulator } from '../src/simulator/index.js';
-import { liveRelayEnv, newApiKey, RELAY_ENTRY, stopChild } from './lib/relay-process.js';
+import { cpuMsOf, liveRelayEnv, newApiKey, RELAY_ENTRY, stopChild } from './lib/relay-process.js';
 
 export interface ColdStartResult {
   runs: number;
@@ -26,8 +26,14 @@ export interface ColdStartResult {
   simulatorModeFirstV1Ratio: number;
   liveModeFirstV1MedianMs: number;
   liveModeFirstV1Ratio: number;
-  samplesMs: { bare: number[]; readyz: number[]; simulatorFirstV1: number[]; liveFirstV1: number[] };
+  samplesMs: Samples;
+  /** CPU (user + system) each process used up to its first answer, ms (medians): steadier than
+   *  wall time when other work shares the machine, though it leaves out time spent waiting. */
+  cpuMedianMs: { bare: number; readyz: number; simulatorFirstV1: number; liveFirstV1: number };
+  cpuRatio: { readyz: number; simulatorFirstV1: number; liveFirstV1: number };
 }
+
+type Samples = { bare: number[]; readyz: number[]; simulatorFirstV1: number[]; liveFirstV1: number[] };
 
 const BARE = "require('http').createServer((q,s)=>s.end('ok')).listen(Number(process.env.PORT),'127.0.0.1')";
 const DEMO_KEY = 'bench-cold-start-demo-key-0123456789';
@@ -53,16 +59,26 @@ export function liveModeProbe(sim: Simulator): Probe {
 
 export async function measureColdStart(opts: { runs: number; sim: Simulator }): Promise<ColdStartResult> {
   const load0 = loadavg()[0] ?? 0;
-  const s = { bare: [] as number[], readyz: [] as number[], simulatorFirstV1: [] as number[], liveFirstV1: [] as number[] };
+  const s: Samples = { bare: [], readyz: [], simulatorFirstV1: [], liveFirstV1: [] };
+  const cpu: Samples = { bare: [], readyz: [], simulatorFirstV1: [], liveFirstV1: [] };
+  const probes: Record<keyof Samples, () => Probe> = {
+    bare: bareProbe,
+    readyz: () => simulatorModeProbe('/readyz'),
+    simulatorFirstV1: () => simulatorModeProbe('/v1/environments'),
+    liveFirstV1: () => liveModeProbe(opts.sim),
+  };
   // Interleaved, so a burst of load elsewhere on the machine falls on every kind alike.
   for (let i = 0; i < opts.runs; i++) {
-    s.bare.push(await timeToOk(bareProbe()));
-    s.readyz.push(await timeToOk(simulatorModeProbe('/readyz')));
-    s.simulatorFirstV1.push(await timeToOk(simulatorModeProbe('/v1/environments')));
-    s.liveFirstV1.push(await timeToOk(liveModeProbe(opts.sim)));
+    for (const k of Object.keys(probes) as Array<keyof Samples>) {
+      const r = await timeToFirstOk(probes[k]());
+      s[k].push(r.ms);
+      cpu[k].push(r.cpuMs);
+    }
   }
   const bare = median(s.bare);
   const ratioTo = (xs: number[]) => median(xs) / bare;
+  const cpuBare = median(cpu.bare);
+  const cpuRatioTo = (xs: number[]) => median(xs) / cpuBare;
   return {
     runs: opts.runs,
     loadAverage1m: [load0, loadavg()[0] ?? 0],
@@ -74,16 +90,15 @@ export async function measureColdStart(opts: { runs: number; sim: Simulator }): 
     liveModeFirstV1MedianMs: median(s.liveFirstV1),
     liveModeFirstV1Ratio: ratioTo(s.liveFirstV1),
     samplesMs: s,
+    cpuMedianMs: { bare: cpuBare, readyz: median(cpu.readyz), simulatorFirstV1: median(cpu.simulatorFirstV1), liveFirstV1: median(cpu.liveFirstV1) },
+    cpuRatio: { readyz: cpuRatioTo(cpu.readyz), simulatorFirstV1: cpuRatioTo(cpu.simulatorFirstV1), liveFirstV1: cpuRatioTo(cpu.liveFirstV1) },
   };
 }
 
-/** Spawns `node [nodeArgs] args` and polls `path` every 5 ms until it answers 200; ms from spawn. */
-export async function timeToOk(probe: Probe, nodeArgs: string[] = []): Promise<number> {
-  return (await timeToFirstOk(probe, nodeArgs)).ms;
-}
-
-/** As timeToOk, plus when the 200 came on the monotonic clock (µs, as in a .cpuprofile). */
-export async function timeToFirstOk(probe: Probe, nodeArgs: string[] = []): Promise<{ ms: number; answeredAtUs: number }> {
+/** Spawns `node [nodeArgs] args` and polls `path` every 5 ms until it answers 200: ms from spawn,
+ *  when the 200 came on the monotonic clock (µs, as in a .cpuprofile), and the CPU the process had
+ *  used by then. */
+export async function timeToFirstOk(probe: Probe, nodeArgs: string[] = []): Promise<{ ms: number; answeredAtUs: number; cpuMs: number }> {
   const port = await freePort();
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, ...probe.args], {
@@ -101,7 +116,7 @@ export async function timeToFirstOk(probe: Probe, nodeArgs: string[] = []): Prom
           return res.statusCode === 200;
         })
         .catch(() => false);
-      if (ok) return { ms: performance.now() - started, answeredAtUs: Number(process.hrtime.bigint() / 1000n) };
+      if (ok) return { ms: performance.now() - started, answeredAtUs: Number(process.hrtime.bigint() / 1000n), cpuMs: cpuMsOf(child.pid ?? 0) };
       await sleep(5);
     }
   } finally {

@@ -124,9 +124,14 @@ function renderTable(r: Record<string, any>): string {
   if (r.coldStart) {
     const c = r.coldStart;
     lines.push('', `cold start, median of ${c.runs}; bare node -e server to its first answer ${f(c.bareNodeMedianMs, 0)} ms; load average ${la(r.loadAverage1m.coldstart)}`);
-    lines.push(`simulator mode to /readyz 200: ${f(c.relayMedianMs, 0)} ms, ratio ${f(c.ratio)} to bare node`);
-    lines.push(`simulator mode to first GET /v1/environments 200: ${f(c.simulatorModeFirstV1MedianMs, 0)} ms, ratio ${f(c.simulatorModeFirstV1Ratio)}`);
-    lines.push(`live mode (simulator already running) to first GET /v1/environments 200: ${f(c.liveModeFirstV1MedianMs, 0)} ms, ratio ${f(c.liveModeFirstV1Ratio)}`);
+    lines.push(`(CPU the process used by then: bare node ${f(c.cpuMedianMs.bare, 0)} ms)`);
+    lines.push(`simulator mode to /readyz 200: ${f(c.relayMedianMs, 0)} ms, ratio ${f(c.ratio)} to bare node; CPU ${f(c.cpuMedianMs.readyz, 0)} ms, ratio ${f(c.cpuRatio.readyz)}`);
+    lines.push(
+      `simulator mode to first GET /v1/environments 200: ${f(c.simulatorModeFirstV1MedianMs, 0)} ms, ratio ${f(c.simulatorModeFirstV1Ratio)}; CPU ${f(c.cpuMedianMs.simulatorFirstV1, 0)} ms, ratio ${f(c.cpuRatio.simulatorFirstV1)}`,
+    );
+    lines.push(
+      `live mode (simulator already running) to first GET /v1/environments 200: ${f(c.liveModeFirstV1MedianMs, 0)} ms, ratio ${f(c.liveModeFirstV1Ratio)}; CPU ${f(c.cpuMedianMs.liveFirstV1, 0)} ms, ratio ${f(c.cpuRatio.liveFirstV1)}`,
+    );
   }
   lines.push('', `total ${f(r.totalSeconds, 0)} s`);
   return lines.join('\n');
