@@ -28,9 +28,14 @@ export const RELAY_IMPORTS = [
   './dist/src/app.js',
 ];
 
+/** Median ms, or NaN when the module cannot be imported (relay paths move as src/ is reorganised). */
 export function importCostMs(specifier: string, runs: number): number {
   const code = `const t=performance.now();await import(${JSON.stringify(specifier)});process.stdout.write(String(performance.now()-t))`;
   const xs: number[] = [];
-  for (let i = 0; i < runs; i++) xs.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' })));
+  try {
+    for (let i = 0; i < runs; i++) xs.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })));
+  } catch {
+    return Number.NaN;
+  }
   return median(xs);
 }

@@ -44,7 +44,10 @@ try {
   for (const mode of cold) await profileColdStart(sim, mode === 'live' ? 'live' : 'simulator');
   if (all || modes.imports !== undefined) {
     console.log(`\n== import cost in a fresh process (median of 3, overlapping); load average ${load1m()}`);
-    for (const m of RELAY_IMPORTS) console.log(`${importCostMs(m, 3).toFixed(0).padStart(6)} ms  ${m}`);
+    for (const m of RELAY_IMPORTS) {
+      const ms = importCostMs(m, 3);
+      console.log(`${Number.isNaN(ms) ? '     –   ' : `${ms.toFixed(0).padStart(6)} ms`}  ${m}${Number.isNaN(ms) ? ' (cannot be imported: moved?)' : ''}`);
+    }
   }
 } finally {
   await sim.close();
