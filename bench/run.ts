@@ -5,26 +5,18 @@
 //   --no-build    run dist/ as it is (e.g. to measure an experiment)
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { loadConfig } from '../src/config.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { measureColdStart } from './cold-start.js';
 import { measureIsolationWrites } from './isolation-writes.js';
+import { startPassthrough } from './lib/passthrough-process.js';
+import { reRunWithRaisedFileLimit } from './lib/raise-nofile.js';
 import { RELAY_ENTRY, startRelayProcess } from './lib/relay-process.js';
 import { measureRelayOverhead } from './relay-overhead.js';
 import { measureWaitCoalescing } from './wait-coalescing.js';
 
-// 10,000 held connections need as many file descriptors in this process and in the relay: re-run
-// under a raised limit (up to the hard limit) once.
-if (!process.env.BENCH_NOFILE_RAISED) {
-  const self = process.argv.slice(1).map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const r = spawnSync(
-    'bash',
-    ['-c', `ulimit -n 65535 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "${process.execPath}" --import tsx ${self}`],
-    { stdio: 'inherit', env: { ...process.env, BENCH_NOFILE_RAISED: '1' } },
-  );
-  process.exit(r.status ?? 1);
-}
+reRunWithRaisedFileLimit();
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -45,30 +37,53 @@ const machine = {
 };
 const results: Record<string, unknown> = { at: new Date().toISOString(), quick, machine };
 
+// The machine is shared: each section records the 1-minute load average before and after it.
+const loadAverage1m: Record<string, [number, number]> = {};
+results.loadAverage1m = loadAverage1m;
+async function section<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const before = loadavg()[0] ?? 0;
+  const r = await run();
+  loadAverage1m[name] = [before, loadavg()[0] ?? 0];
+  return r;
+}
+
 const sim = await startSimulator({ speed: 1 });
-const relay = await startRelayProcess(sim);
 try {
-  if (want('overhead')) {
-    results.relayOverhead = await measureRelayOverhead(sim, relay, {
-      connections: [1, 32, 256],
-      durationSeconds: quick ? 2 : 5,
-      apiVersion: loadConfig({}).ppapiApiVersion,
-    });
+  const relay = await startRelayProcess(sim);
+  const passthrough = await startPassthrough(sim);
+  try {
+    if (want('overhead')) {
+      results.relayOverhead = await section('overhead', () =>
+        measureRelayOverhead(sim, relay, passthrough, {
+          connections: [1, 32, 256],
+          durationSeconds: quick ? 2 : 4,
+          rounds: quick ? 1 : 3,
+          apiVersion: loadConfig({}).ppapiApiVersion,
+        }),
+      );
+    }
+    if (want('waits')) {
+      results.waitCoalescing = await section('waits', () =>
+        measureWaitCoalescing(sim, relay, {
+          waiters: quick ? [1, 100, 1000] : [1, 100, 1000, 10_000],
+          completeAfterMs: quick ? 4000 : 12_000,
+        }),
+      );
+    }
+    if (want('isolation')) {
+      results.isolationWrites = await section('isolation', () =>
+        measureIsolationWrites(sim, relay, { writers: [1, 16, 64], durationSeconds: quick ? 2 : 5 }),
+      );
+    }
+  } finally {
+    await relay.stop();
+    await passthrough.stop();
   }
-  if (want('waits')) {
-    results.waitCoalescing = await measureWaitCoalescing(sim, relay, {
-      waiters: quick ? [1, 100, 1000] : [1, 100, 1000, 10_000],
-      completeAfterMs: quick ? 4000 : 12_000,
-    });
-  }
-  if (want('isolation')) {
-    results.isolationWrites = await measureIsolationWrites(sim, relay, { writers: [1, 16, 64], durationSeconds: quick ? 2 : 5 });
-  }
+  // Live-mode wake-up needs the simulator still running, as a real upstream would be.
+  if (want('coldstart')) results.coldStart = await section('coldstart', () => measureColdStart({ runs: quick ? 1 : 5, sim }));
 } finally {
-  await relay.stop();
   await sim.close();
 }
-if (want('coldstart')) results.coldStart = await measureColdStart({ runs: quick ? 1 : 3 });
 results.totalSeconds = (Date.now() - t0) / 1000;
 
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
@@ -80,17 +95,21 @@ function renderTable(r: Record<string, any>): string {
   const lines: string[] = [];
   const f = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
   const kb = (bytes: number) => `${f(bytes / 1024, 0)} KB`;
+  const la = (x?: [number, number]) => (x ? `${f(x[0])} → ${f(x[1])}` : '–');
   lines.push(`machine: ${r.machine.cores} cores (${r.machine.cpu}), node ${r.machine.node}, open-file limit ${r.machine.openFileLimit}`);
   if (r.relayOverhead) {
     lines.push('', 'relay overhead: ListPackages via relay vs the same list straight from the simulator');
-    lines.push('connections | throughput ratio (relay/direct) | relay req/s | direct req/s | added p50 ms | added p99 ms | upstream calls per request | failures');
+    lines.push(`(and through a bare pass-through proxy, the limit of any relay here); median of ${r.relayOverhead[0]?.rounds} rounds; load average ${la(r.loadAverage1m.overhead)}`);
+    lines.push(
+      'connections | ratio relay/direct | ratio relay/pass-through | ratio pass-through/direct | relay req/s | pass-through req/s | direct req/s | CPU µs/request relay · pass-through (ratio) | added p50 ms | added p99 ms | upstream calls per request | failures',
+    );
     for (const x of r.relayOverhead)
       lines.push(
-        `${x.connections} | ratio ${f(x.throughputRatio)} | ${f(x.relayRps, 0)} | ${f(x.directRps, 0)} | ${f(x.addedP50Ms, 1)} | ${f(x.addedP99Ms, 1)} | ${f(x.upstreamCallsPerRequest)} | ${x.failures}`,
+        `${x.connections} | ratio ${f(x.throughputRatio)} | ratio ${f(x.passthroughRatio)} | ratio ${f(x.passthroughToDirectRatio)} | ${f(x.relayRps, 0)} | ${f(x.passthroughRps, 0)} | ${f(x.directRps, 0)} | ${f(x.relayCpuUsPerRequest, 0)} · ${f(x.passthroughCpuUsPerRequest, 0)} (ratio ${f(x.cpuPerRequestRatio)}) | ${f(x.addedP50Ms, 1)} | ${f(x.addedP99Ms, 1)} | ${f(x.upstreamCallsPerRequest)} | ${x.failures}`,
       );
   }
   if (r.waitCoalescing) {
-    lines.push('', 'wait coalescing: N concurrent long polls on one install operation');
+    lines.push('', `wait coalescing: N concurrent long polls on one install operation; load average ${la(r.loadAverage1m.waits)}`);
     lines.push('waiters | held | upstream status calls | status calls ratio vs 1 waiter | answered 200 | other | detect-to-last-answer ms | completion-to-last-answer ms | relay RSS per 1,000 waits');
     for (const x of r.waitCoalescing)
       lines.push(
@@ -98,13 +117,21 @@ function renderTable(r: Record<string, any>): string {
       );
   }
   if (r.isolationWrites) {
-    lines.push('', 'isolation writes: one-rule changes (add/remove) by concurrent writers');
+    lines.push('', `isolation writes: one-rule changes (add/remove) by concurrent writers; load average ${la(r.loadAverage1m.isolation)}`);
     lines.push('writers | changes | changes/s | upstream calls per change | failures');
     for (const x of r.isolationWrites) lines.push(`${x.writers} | ${x.changes} | ${f(x.changesPerSecond, 1)} | ${f(x.upstreamCallsPerChange)} | ${x.failures}`);
   }
   if (r.coldStart) {
     const c = r.coldStart;
-    lines.push('', `cold start to /readyz 200 (simulator mode, median of ${c.runs}): ${f(c.relayMedianMs, 0)} ms; bare node -e server ${f(c.bareNodeMedianMs, 0)} ms; ratio ${f(c.ratio)}`);
+    lines.push('', `cold start, median of ${c.runs}; bare node -e server to its first answer ${f(c.bareNodeMedianMs, 0)} ms; load average ${la(r.loadAverage1m.coldstart)}`);
+    lines.push(`(CPU the process used by then: bare node ${f(c.cpuMedianMs.bare, 0)} ms)`);
+    lines.push(`simulator mode to /readyz 200: ${f(c.relayMedianMs, 0)} ms, ratio ${f(c.ratio)} to bare node; CPU ${f(c.cpuMedianMs.readyz, 0)} ms, ratio ${f(c.cpuRatio.readyz)}`);
+    lines.push(
+      `simulator mode to first GET /v1/environments 200: ${f(c.simulatorModeFirstV1MedianMs, 0)} ms, ratio ${f(c.simulatorModeFirstV1Ratio)}; CPU ${f(c.cpuMedianMs.simulatorFirstV1, 0)} ms, ratio ${f(c.cpuRatio.simulatorFirstV1)}`,
+    );
+    lines.push(
+      `live mode (simulator already running) to first GET /v1/environments 200: ${f(c.liveModeFirstV1MedianMs, 0)} ms, ratio ${f(c.liveModeFirstV1Ratio)}; CPU ${f(c.cpuMedianMs.liveFirstV1, 0)} ms, ratio ${f(c.cpuRatio.liveFirstV1)}`,
+    );
   }
   lines.push('', `total ${f(r.totalSeconds, 0)} s`);
   return lines.join('\n');

@@ -19,24 +19,32 @@ export interface RelayProcess {
 
 export const RELAY_ENTRY = 'dist/src/main.js';
 
+/** What the benchmark's relay runs with: live mode against the simulator's endpoints, one hashed API key. */
+export function liveRelayEnv(sim: Simulator, apiKey: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    ...simulatorEnv(sim),
+    UPSTREAM: 'live',
+    AUTH_MODE: 'apikey',
+    API_KEYS: `bench:${sha256Hex(apiKey)}:*`,
+    WAIT_URL_SECRET: randomBytes(32).toString('base64url'),
+    AUDIT_STORE: 'memory',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    // The benchmark is one caller sending far more than a flow would; the limiter is not under test.
+    RATE_LIMIT_PER_MINUTE: '100000000',
+  };
+}
+
+export function newApiKey(): string {
+  return `bench-${randomBytes(18).toString('base64url')}`;
+}
+
 export async function startRelayProcess(sim: Simulator, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RelayProcess> {
-  const apiKey = `bench-${randomBytes(18).toString('base64url')}`;
+  const apiKey = newApiKey();
   const child = spawn(process.execPath, [...nodeArgs, RELAY_ENTRY], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...simulatorEnv(sim),
-      UPSTREAM: 'live',
-      AUTH_MODE: 'apikey',
-      API_KEYS: `bench:${sha256Hex(apiKey)}:*`,
-      WAIT_URL_SECRET: randomBytes(32).toString('base64url'),
-      AUDIT_STORE: 'memory',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      // The benchmark is one caller sending far more than a flow would; the limiter is not under test.
-      RATE_LIMIT_PER_MINUTE: '100000000',
-      ...env,
-    },
+    env: { ...liveRelayEnv(sim, apiKey), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const baseUrl = await listeningAddress(child);
@@ -50,8 +58,8 @@ export async function startRelayProcess(sim: Simulator, env: Record<string, stri
   };
 }
 
-/** main.ts prints "Admin Relay listening on http://127.0.0.1:<port>" once it listens. */
-function listeningAddress(child: ChildProcess): Promise<string> {
+/** main.ts prints "Admin Relay listening on http://127.0.0.1:<port>" once it listens (the pass-through proxy the same). */
+export function listeningAddress(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -78,6 +86,14 @@ export function rssOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
   return Number(kb ?? 0) * 1024;
+}
+
+/** CPU time (user + system) the process has used, in ms, from /proc (Linux; 100 ticks a second). */
+export function cpuMsOf(pid: number): number {
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 export function stopChild(child: ChildProcess): Promise<void> {
