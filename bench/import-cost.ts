@@ -24,7 +24,7 @@ export const RELAY_IMPORTS = [
   './dist/src/upstream/index.js',
   './dist/src/state/stores.js',
   './dist/src/simulator/index.js',
-  './dist/src/routes/docs.js',
+  './dist/src/connector-definition/docs-plugin.js',
   './dist/src/app.js',
 ];
 
