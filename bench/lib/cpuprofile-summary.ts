@@ -194,16 +194,19 @@ const PACKAGE_GROUPS: Record<string, string> = {
 // Relay source files grouped by concern; the rest are reported by their path.
 const SOURCE_GROUPS: Array<[RegExp, string]> = [
   [/\/src\/simulator\//, 'embedded simulator'],
-  [/\/src\/http\/(auth|api-keys|caller|entra|failed-auth-budget)\./, 'auth (relay)'],
+  [/\/src\/http\/(auth|api-keys|caller|entra|failed-auth-budget|wait-signature|client-address|forwarded-origin)\./, 'auth (relay)'],
   [/\/src\/http\/rate-limit\./, 'rate limit'],
   [/\/src\/http\/security-headers\./, 'helmet headers'],
   [/\/src\/http\/logging\./, 'pino/redaction'],
   [/\/src\/http\/metrics\./, 'metrics (relay)'],
-  [/\/src\/http\/openapi[^/]*\.|\/src\/routes\/docs\./, 'swagger/OpenAPI generation'],
+  [/\/src\/http\//, 'http plumbing (relay)'],
+  [/\/src\/connector-definition\//, 'swagger/OpenAPI generation'],
   [/\/src\/upstream\/(token-provider|identity-http-client|tenant-discovery)\./, 'credentials (relay)'],
   [/\/src\/upstream\//, 'upstream call (relay)'],
-  [/\/src\/domain\//, 'domain: normalise/validate (relay)'],
-  [/\/src\/(routes|services)\//, 'routes/services (relay)'],
+  [/\/src\/state\//, 'state stores (relay)'],
+  [/\/src\/installs\/(package-model|environment-packages|package-suggestions|install-status)\./, 'domain: normalise/validate (relay)'],
+  [/\/src\/isolation\/(policy|change|policy-snapshot|tenant-id)\./, 'domain: normalise/validate (relay)'],
+  [/\/src\/(installs|isolation|system)\//, 'routes/services (relay)'],
 ];
 
 function leafGroup(f: CpuProfileNode['callFrame']): string {
