@@ -5,17 +5,18 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { RelayMetrics } from './http/metrics.js';
 import { installGracefulShutdown } from './http/shutdown.js';
-import { startSimulator } from './simulator/index.js';
 import { createUpstreamClients } from './upstream/index.js';
 import { simulatorEnv } from './upstream/simulator-env.js';
 import { startBanner } from './start-banner.js';
 
 async function main() {
   let config = loadConfig(process.env);
-  let simulator: Awaited<ReturnType<typeof startSimulator>> | undefined;
+  let simulator: Awaited<ReturnType<typeof import('./simulator/index.js').startSimulator>> | undefined;
   const notes: string[] = [];
 
   if (config.upstream === 'simulator') {
+    // Loaded only here: its certificate libraries cost a live-mode start about 300 ms for nothing.
+    const { startSimulator } = await import('./simulator/index.js');
     simulator = await startSimulator({ seed: config.simulatorSeed, speed: config.simulatorSpeed });
     const demoApiKey = config.demoApiKey ?? randomBytes(18).toString('base64url');
     config = loadConfig({
