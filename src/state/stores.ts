@@ -10,14 +10,6 @@ import { InMemoryInstallRegistry, type InstallRegistry } from './install-registr
 import { createInProcessTenantLock, type TenantLock } from './tenant-lock.js';
 import { createEmbeddedLeaseStore, type LeaseStore } from './leases.js';
 import { type ChangeNotifier, createEmbeddedNotifier } from './notifier.js';
-import { createPostgresAuditStore } from './postgres/audit-store.js';
-import { entraPassword, relayCredential } from './postgres/entra-password.js';
-import { PostgresInstallRegistry } from './postgres/install-registry.js';
-import { createPostgresLeaseStore } from './postgres/leases.js';
-import { migrate } from './postgres/migrate.js';
-import { createPostgresNotifier } from './postgres/notifier.js';
-import { clientConfig, createPool } from './postgres/pool.js';
-import { createPostgresTenantLock } from './postgres/tenant-lock.js';
 
 export interface StateReadiness {
   ok: boolean;
@@ -73,6 +65,26 @@ export async function createStateStores(
     };
   }
 
+  // Loaded only for STATE_STORE=postgres: pg and node-pg-migrate cost an embedded start ~240 ms.
+  const [
+    { createPostgresAuditStore },
+    { entraPassword, relayCredential },
+    { PostgresInstallRegistry },
+    { createPostgresLeaseStore },
+    { migrate },
+    { createPostgresNotifier },
+    { clientConfig, createPool },
+    { createPostgresTenantLock },
+  ] = await Promise.all([
+    import('./postgres/audit-store.js'),
+    import('./postgres/entra-password.js'),
+    import('./postgres/install-registry.js'),
+    import('./postgres/leases.js'),
+    import('./postgres/migrate.js'),
+    import('./postgres/notifier.js'),
+    import('./postgres/pool.js'),
+    import('./postgres/tenant-lock.js'),
+  ]);
   const db = config.database;
   const password =
     db.auth === 'entra' ? entraPassword(options.credential ?? relayCredential(config)) : undefined;
