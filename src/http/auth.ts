@@ -4,7 +4,7 @@
 // Service endpoints (/healthz, /readyz, /metrics, /docs, /apiDefinition.swagger.json) need nothing.
 // A route with config.acceptsWaitToken and a `sig` query parameter is let through as a 'waitToken'
 // caller without credentials: that route checks the signature itself (wait-url-token.ts).
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { type RelayApp, relayPlugin } from './relay-app.js';
 import { type Config, PERMISSIONS, type Permission } from '../config.js';
 import { API_KEY_HEADER, createApiKeyVerifier } from './api-keys.js';
@@ -15,6 +15,7 @@ import { createFailedAuthBudget, type FailedAuthBudget } from './failed-auth-bud
 import { printableAscii } from './printable-text.js';
 import { waitSignature } from './wait-signature.js';
 import type { RelayMetrics } from './metrics.js';
+import { logCallerOn } from './logging.js';
 
 export interface AuthDeps {
   config: Config;
@@ -181,7 +182,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
     }
   }
 
-  async function authorize(request: FastifyRequest, reply: FastifyReply) {
+  async function authorize(request: FastifyRequest) {
     if (!isProtectedRequest(request)) {
       request.caller = nobody;
       return;
@@ -210,8 +211,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
         permissions: new Set(),
         ...(passOnToken && caller?.bearerToken && { bearerToken: caller.bearerToken }),
       };
-      request.log = request.log.child({ caller: { kind: 'waitToken' } });
-      reply.log = request.log;
+      logCallerOn(request.log, { kind: 'waitToken' });
       return;
     }
     if (!caller) {
@@ -224,8 +224,7 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
     request.caller = caller;
     // Who called goes into every later log line of this request (never the token itself).
     const who = { kind: caller.kind, id: caller.id, name: caller.name, ...(caller.tenantId && { tenantId: caller.tenantId }) };
-    request.log = request.log.child({ caller: who });
-    reply.log = request.log;
+    logCallerOn(request.log, who);
     if (request.is404) return; // unknown /v1 path: only authenticated callers learn that it does not exist
 
     if (!permission) {
@@ -247,9 +246,9 @@ export async function registerAuth(app: RelayApp, deps: AuthDeps) {
 
   /** Every refused authentication (401) is charged to the client address; past its budget the
    *  answer is 429 with Retry-After instead. */
-  async function authorizeWithinBudget(request: FastifyRequest, reply: FastifyReply) {
+  async function authorizeWithinBudget(request: FastifyRequest) {
     try {
-      await authorize(request, reply);
+      await authorize(request);
     } catch (err) {
       if (deps.failedAuthBudget && err instanceof RelayError && err.statusCode === 401) {
         const tooMany = await deps.failedAuthBudget.charge(request);
