@@ -98,14 +98,31 @@ export class HttpCore {
 
   private async attempt(req: UpstreamRequest, deadline: number, attempt: number): Promise<UpstreamResponse | AttemptFailure> {
     const { ctx } = req;
+    // One controller and one timer per attempt, aborted by the deadline or by the caller's signal.
+    // AbortSignal.timeout + AbortSignal.any cost three signals, listener maps and WeakRefs per call.
+    const call = new AbortController();
+    const timer = setTimeout(() => call.abort(new DOMException('the call deadline passed', 'TimeoutError')), Math.max(1, deadline - this.deps.clock.now()));
+    timer.unref();
+    const callerSignal = ctx.signal as AbortSignal | undefined;
+    const onCallerAbort = () => call.abort(callerSignal?.reason);
+    if (callerSignal?.aborted) onCallerAbort();
+    else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      return await this.attemptWithin(req, call.signal, attempt);
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  private async attemptWithin(req: UpstreamRequest, signal: AbortSignal, attempt: number): Promise<UpstreamResponse | AttemptFailure> {
+    const { ctx } = req;
     const url = new URL(req.url);
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
       'x-ms-client-request-id': ctx.correlationId,
     };
-    const remaining = Math.max(1, deadline - this.deps.clock.now());
-    const deadlineSignal = AbortSignal.timeout(remaining);
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal as AbortSignal, deadlineSignal]) : deadlineSignal;
+    const deadlinePassed = () => signal.aborted && !ctx.signal?.aborted;
     // Token failures are not retried here: identity already retried transient ones. The token
     // fetch counts against the call's deadline: identity retries a failing token endpoint for
     // several seconds, which must not hold the caller past UPSTREAM_DEADLINE_SECONDS.
@@ -114,7 +131,7 @@ export class HttpCore {
         // identity does not always stop on the signal, so the wait for it is cut here as well.
         headers.authorization = `Bearer ${await untilAborted(this.deps.tokens.getToken(req.auth, { ...ctx, signal }), signal)}`;
       } catch (err) {
-        if (!deadlineSignal.aborted || ctx.signal?.aborted) throw err;
+        if (!deadlinePassed()) throw err;
         return { error: transportError(req, 'timeout', 'no access token from Entra ID before the call deadline'), retryable: true };
       }
     }
@@ -148,7 +165,7 @@ export class HttpCore {
       if (err instanceof UpstreamError) throw err;
       this.observe(url, 'error', attempt);
       if (ctx.signal?.aborted) throw ctx.signal.reason ?? err;
-      if (deadlineSignal.aborted) {
+      if (deadlinePassed()) {
         // Retryable in principle; send() sees no time left and reports the deadline with this as the last failure.
         return { error: transportError(req, 'timeout', 'no answer before the call deadline'), retryable: true };
       }
@@ -244,7 +261,8 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
 }
 
 function parseJson(text: string): unknown {
-  if (text.trim() === '') return undefined;
+  // A search, not trim(): trim copies the whole body to learn whether it is blank.
+  if (!/\S/.test(text)) return undefined;
   try {
     return JSON.parse(text);
   } catch {
