@@ -30,9 +30,32 @@ export async function registerSecurityHeaders(app: RelayApp) {
     frameguard: { action: 'deny' },
     crossOriginEmbedderPolicy: false,
   });
-  app.addHook('onRequest', (request, reply, done) => {
-    setSecurityHeaders(request.raw, reply.raw, (err?: unknown) => done(err as Error | undefined));
+  const headers = recordHeaders(setSecurityHeaders);
+  app.addHook('onRequest', (_request, reply, done) => {
+    for (const [name, value] of headers) reply.raw.setHeader(name, value);
+    done();
   });
+}
+
+type HelmetMiddleware = ReturnType<typeof helmet>;
+
+/** The headers helmet sets, in its order. helmet only sets and removes headers (X-Powered-By, which
+ *  Node never sends); it finishes synchronously, which the check below makes sure of. */
+function recordHeaders(middleware: HelmetMiddleware): Array<[string, string]> {
+  const recorded: Array<[string, string]> = [];
+  const recorder = {
+    setHeader(name: string, value: string) {
+      recorded.push([name, value]);
+    },
+    removeHeader() {},
+  };
+  let finished = false;
+  middleware({} as Parameters<HelmetMiddleware>[0], recorder as unknown as Parameters<HelmetMiddleware>[1], (err?: unknown) => {
+    if (err) throw err;
+    finished = true;
+  });
+  if (!finished || recorded.length === 0) throw new Error('helmet did not set its headers synchronously');
+  return recorded;
 }
 
 export const securityHeadersPlugin = relayPlugin((app) => registerSecurityHeaders(app), { name: 'relay-security-headers' });

@@ -46,9 +46,12 @@ t.test('a body over BODY_LIMIT_BYTES → 413 in the relay error shape', async (t
 });
 
 t.test('security headers and the correlation id are on every response, errors included', async (t) => {
-  for (const url of ['/healthz', '/v1/probe/read']) {
+  for (const url of ['/healthz', '/v1/probe/read', '/no-such-path']) {
     const res = await app.inject({ url, headers: { 'x-correlation-id': 'flow-run-42' } });
     t.equal(res.headers['x-correlation-id'], 'flow-run-42');
+    // helmet's whole set, not a few of them: the headers are recorded once at start and replayed.
+    for (const name of ['cross-origin-opener-policy', 'cross-origin-resource-policy', 'origin-agent-cluster', 'referrer-policy', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'x-xss-protection'])
+      t.ok(res.headers[name], `${url}: ${name}`);
     t.equal(res.headers['x-content-type-options'], 'nosniff');
     t.equal(res.headers['x-frame-options'], 'DENY');
     t.match(String(res.headers['content-security-policy']), /default-src 'self'/);
