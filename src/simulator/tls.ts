@@ -1,8 +1,9 @@
 // Certificates: the HTTPS server's self-signed certificate (it is its own CA, so clients trust exactly
 // this PEM) and the relay app's client certificate for certificate-assertion sign-in.
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { generate } from 'selfsigned';
+import { createKeyCache, type KeyCache } from './key-cache.js';
 
 export interface KeyAndCert {
   key: string;
@@ -48,6 +49,27 @@ async function makeAppCert(): Promise<KeyAndCert> {
   return { key: pems.private, cert: pems.cert };
 }
 
+const DAY_MS = 86_400_000;
+
+/** A cached pair is reused while its certificate is valid for at least another week and the key is its own. */
+export function stillUsable(pair: KeyAndCert, now = Date.now()): boolean {
+  try {
+    const cert = new X509Certificate(pair.cert);
+    return Date.parse(cert.validFrom) <= now && Date.parse(cert.validTo) > now + 7 * DAY_MS && cert.checkPrivateKey(createPrivateKey(pair.key));
+  } catch {
+    return false;
+  }
+}
+
+// The name carries a version: change what make*Cert produces and bump it, so old files are not reused.
+async function cachedPair(name: string, make: () => Promise<KeyAndCert>, cache: KeyCache): Promise<KeyAndCert> {
+  const cached = cache.read<KeyAndCert>(name, stillUsable);
+  if (cached) return { key: cached.key, cert: cached.cert };
+  const made = await make();
+  cache.write(name, made);
+  return made;
+}
+
 export function serverCertificate(files?: { keyFile: string; certFile: string }): Promise<KeyAndCert> {
   if (files) {
     return Promise.resolve({
@@ -55,12 +77,12 @@ export function serverCertificate(files?: { keyFile: string; certFile: string })
       cert: readFileSync(files.certFile, 'utf8'),
     });
   }
-  serverCert ??= makeServerCert();
+  serverCert ??= cachedPair('server-cert-v1', makeServerCert, createKeyCache());
   return serverCert;
 }
 
 export function relayAppCertificate(): Promise<KeyAndCert> {
-  appCert ??= makeAppCert();
+  appCert ??= cachedPair('relay-app-cert-v1', makeAppCert, createKeyCache());
   return appCert;
 }
 

@@ -1,7 +1,8 @@
 // The simulator's Entra signing key: mints RS256 JWTs, publishes them as a JWKS, and checks tokens
 // presented to the PPAPI/BAP surfaces the way upstream would (signature, expiry, issuer, audience).
-import { createHash, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { exportJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { createKeyCache } from './key-cache.js';
 import type { MintTokenOptions } from './types.js';
 
 export class TokenProblem extends Error {
@@ -16,6 +17,23 @@ export class TokenProblem extends Error {
 // One key pair per process: RSA generation is slow and tests start many simulators.
 let sharedKeys: { privateKey: KeyObject; publicKey: KeyObject } | undefined;
 
+// Kept between starts (key-cache.ts): generating it blocks the main thread for about 0.3 s.
+function signingKeys(): { privateKey: KeyObject; publicKey: KeyObject } {
+  const cache = createKeyCache();
+  const cached = cache.read<{ privateKeyPem: string }>('token-signing-key-v1', (v) => typeof v?.privateKeyPem === 'string');
+  if (cached) {
+    try {
+      const privateKey = createPrivateKey(cached.privateKeyPem);
+      if (privateKey.asymmetricKeyType === 'rsa') return { privateKey, publicKey: createPublicKey(privateKey) };
+    } catch {
+      // unreadable: make a new one below
+    }
+  }
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  cache.write('token-signing-key-v1', { privateKeyPem: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) });
+  return keys;
+}
+
 export class TokenAuthority {
   readonly kid: string;
   private readonly privateKey: KeyObject;
@@ -23,7 +41,7 @@ export class TokenAuthority {
   private publicJwk: JWK | undefined;
 
   constructor(private readonly origin: () => string) {
-    sharedKeys ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+    sharedKeys ??= signingKeys();
     this.privateKey = sharedKeys.privateKey;
     this.publicKey = sharedKeys.publicKey;
     const der = this.publicKey.export({ type: 'spki', format: 'der' });
