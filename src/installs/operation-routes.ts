@@ -73,14 +73,19 @@ export async function holding<T>(
   read: (release: AbortSignal) => Promise<T>,
 ): Promise<T> {
   if (waitMs <= 0) return read(app.shuttingDown);
-  const hungUp = new AbortController();
-  const onClose = () => hungUp.abort();
-  reply.raw.once('close', onClose);
+  if (app.shuttingDown.aborted) return read(app.shuttingDown);
+  // One controller, aborted by either event: AbortSignal.any would keep two more signals with
+  // listener maps and WeakRefs alive for every held wait.
+  const release = new AbortController();
+  const onEnd = () => release.abort();
+  reply.raw.once('close', onEnd);
+  app.shuttingDown.addEventListener('abort', onEnd, { once: true });
   const done = app.metrics.waitStarted();
   try {
-    return await read(AbortSignal.any([app.shuttingDown, hungUp.signal]));
+    return await read(release.signal);
   } finally {
-    reply.raw.off('close', onClose);
+    reply.raw.off('close', onEnd);
+    app.shuttingDown.removeEventListener('abort', onEnd);
     done();
   }
 }
