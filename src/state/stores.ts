@@ -8,10 +8,12 @@ import type { AuditStore } from './audit-store.js';
 import { createAuditStore } from './audit-store-factory.js';
 import { InMemoryInstallRegistry, type InstallRegistry } from './install-registry.js';
 import { createInProcessTenantLock, type TenantLock } from './tenant-lock.js';
+import type { InstallProgressStore } from './install-progress.js';
 import { createEmbeddedLeaseStore, type LeaseStore } from './leases.js';
 import { type ChangeNotifier, createEmbeddedNotifier } from './notifier.js';
 import { createPostgresAuditStore } from './postgres/audit-store.js';
 import { entraPassword, relayCredential } from './postgres/entra-password.js';
+import { createPostgresInstallProgressStore } from './postgres/install-progress.js';
 import { PostgresInstallRegistry } from './postgres/install-registry.js';
 import { createPostgresLeaseStore } from './postgres/leases.js';
 import { migrate } from './postgres/migrate.js';
@@ -31,6 +33,8 @@ export interface StateStores {
   installRegistry: InstallRegistry;
   leases: LeaseStore;
   notifier: ChangeNotifier;
+  /** The last known progress of each install, shared by replicas; absent when embedded (one process). */
+  installProgress?: InstallProgressStore;
   /** For /readyz: can this replica reach its state right now? Always ok when embedded. */
   checkReady(): Promise<StateReadiness>;
   close(): Promise<void>;
@@ -117,6 +121,7 @@ export async function createStateStores(
     }),
     leases: createPostgresLeaseStore(pool),
     notifier,
+    installProgress: createPostgresInstallProgressStore(pool),
     async checkReady() {
       let timer: NodeJS.Timeout | undefined;
       try {
