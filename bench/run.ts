@@ -1,7 +1,7 @@
 // `npm run bench`: every figure measured in this one run, printed as a table and written to
 // bench/results.json. Ratios are labelled `ratio`; the rest are counts or measured differences.
 //   --quick       smaller loads (a smoke run, figures not for the README)
-//   --only=a,b    sections: overhead, waits, isolation, coldstart
+//   --only=a,b    sections: overhead, waits, isolation, coldstart, replicas
 //   --no-build    run dist/ as it is (e.g. to measure an experiment)
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { startPassthrough } from './lib/passthrough-process.js';
 import { reRunWithRaisedFileLimit } from './lib/raise-nofile.js';
 import { RELAY_ENTRY, startRelayProcess } from './lib/relay-process.js';
 import { measureRelayOverhead } from './relay-overhead.js';
+import { measureReplicas } from './replicas.js';
 import { measureWaitCoalescing } from './wait-coalescing.js';
 
 reRunWithRaisedFileLimit();
@@ -81,6 +82,10 @@ try {
   }
   // Live-mode wake-up needs the simulator still running, as a real upstream would be.
   if (want('coldstart')) results.coldStart = await section('coldstart', () => measureColdStart({ runs: quick ? 1 : 5, sim }));
+  if (want('replicas'))
+    results.replicas = await section('replicas', () =>
+      measureReplicas(sim, { waiters: [1, 1000], completeAfterMs: quick ? 4000 : 8000, writers: 16, isolationSeconds: quick ? 2 : 5, coldStarts: quick ? 1 : 5 }),
+    );
 } finally {
   await sim.close();
 }
@@ -132,6 +137,15 @@ function renderTable(r: Record<string, any>): string {
     lines.push(
       `live mode (simulator already running) to first GET /v1/environments 200: ${f(c.liveModeFirstV1MedianMs, 0)} ms, ratio ${f(c.liveModeFirstV1Ratio)}; CPU ${f(c.cpuMedianMs.liveFirstV1, 0)} ms, ratio ${f(c.cpuRatio.liveFirstV1)}`,
     );
+  }
+  if (r.replicas) {
+    const x = r.replicas;
+    lines.push('', `${x.replicas} replicas on one PostgreSQL (STATE_STORE=postgres); load average ${la(r.loadAverage1m.replicas)}`);
+    lines.push('held waits spread over the replicas | upstream status calls | status calls ratio vs 1 waiter | answered 200 | completion-to-last-answer ms');
+    for (const w of x.waits) lines.push(`${w.waiters} | ${w.statusCalls} | ratio ${f(w.statusCallsRatio)} | ${w.answered200} | ${w.completionToLastAnswerMs}`);
+    for (const i of x.isolation) lines.push(`isolation one-rule changes/s, ${i.replicas} replica(s), ${i.writers} writers: ${f(i.changesPerSecond, 1)} (failures ${i.failures})`);
+    lines.push(`isolation changes/s 3 replicas vs 1: ratio ${f(x.isolationRatio3to1)}`);
+    lines.push(`cold start of one more replica (database running) to /readyz 200: median ${f(x.coldStartMedianMs, 0)} ms (${x.coldStartMs.join(', ')})`);
   }
   lines.push('', `total ${f(r.totalSeconds, 0)} s`);
   return lines.join('\n');

@@ -44,7 +44,7 @@ export interface AppDeps {
   /** Shared state; with STATE_STORE=postgres built from config (audit trail and isolation lock in the database). */
   state?: StateStores;
   /** Install polling and registry overrides (tests, the benchmark, a shared registry). */
-  installs?: Pick<InstallWiringDeps, 'pollPolicy' | 'registry'>;
+  installs?: Pick<InstallWiringDeps, 'pollPolicy' | 'registry' | 'shared'>;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -103,6 +103,10 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
     ...(auditStore && { auditStore }),
     ...(tenantLock && { tenantLock }),
   });
-  await app.register(installsPlugin, { config, upstream: deps.upstream, clock, ...deps.installs });
+  // Several replicas: installs start, poll and answer through the shared state.
+  const sharedInstalls = state?.kind === 'postgres' && state.installProgress
+    ? { registry: state.installRegistry, shared: { leases: state.leases, notifier: state.notifier, progress: state.installProgress } }
+    : {};
+  await app.register(installsPlugin, { config, upstream: deps.upstream, clock, ...sharedInstalls, ...deps.installs });
   return app;
 }

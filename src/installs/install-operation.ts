@@ -76,8 +76,13 @@ export class InstallOperation {
     // Accepted without an operation id: the package list may not show it yet (see the grace).
     const listedBy = record?.acceptedWithoutOperation ? Date.parse(record.startedAt) + UNLISTED_INSTALL_GRACE_MS : 0;
     let seenUnderWay = false;
+    const fromUpstream = () => this.fetchProgress(this.d.userTokens?.pick(key));
+    // Operation ids are unique, so their shared progress can never be an earlier install's; the
+    // package-state key is reused by every install of the package, so those are polled per replica.
+    const shared = this.d.sharedPolling && operationId !== PACKAGE_STATE_OPERATION_ID ? this.d.sharedPolling : undefined;
+    const fetchShared = shared ? shared.fetch(key, fromUpstream) : fromUpstream;
     const fetch = async () => {
-      const p = await this.fetchProgress(this.d.userTokens?.pick(key));
+      const p = await fetchShared();
       if (p.status === 'Running') seenUnderWay = true;
       const unlisted = !seenUnderWay && (p.status === 'Canceled' || p.status === 'Failed') && this.d.clock.now() < listedBy;
       if (!unlisted) return p;

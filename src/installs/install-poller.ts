@@ -206,6 +206,15 @@ export class OperationPoller {
     });
   }
 
+  /**
+   * Progress learned without a status call of this poller's (another replica polled upstream and
+   * published it): waiters held here see it now, and an ended install releases them at once.
+   */
+  observe(p: InstallProgress): void {
+    if (this.latest && isTerminal(this.latest.status)) return;
+    this.accept(p);
+  }
+
   private current(): InstallProgress {
     return this.withDeadline(
       this.latest ?? {

@@ -7,6 +7,7 @@ import type { EnvironmentService } from './environment-service.js';
 import type { InstallResult } from './install-status.js';
 import type { PollPolicy } from './install-poller.js';
 import type { OperationPollers } from './poller-pool.js';
+import type { SharedPolling } from './shared-polling.js';
 import type { OperationUserTokens } from './user-tokens.js';
 
 export interface InstallLog {
@@ -29,6 +30,9 @@ export interface InstallServiceDeps {
   /** Set when upstream calls go on behalf of the user (UPSTREAM_AUTH=obo): the users' tokens the
    *  shared pollers borrow. Absent in app mode, so no user token is kept at all. */
   userTokens?: OperationUserTokens;
+  /** Set with shared state (several replicas): one replica polls each operation upstream and the
+   *  others read what it publishes. Absent in one process, which polls as it always has. */
+  sharedPolling?: SharedPolling;
   /** Counts outcomes for /metrics (RelayMetrics fits). */
   metrics?: { installFinished(outcome: 'succeeded' | 'failed' | 'canceled' | 'already_installed' | 'joined' | 'timed_out'): void };
 }
@@ -59,5 +63,5 @@ export interface InstallView {
 /** What following one operation needs (no environment checks: those belong to starting). */
 export type InstallOperationDeps = Pick<
   InstallServiceDeps,
-  'appManagement' | 'packages' | 'registry' | 'pollers' | 'clock' | 'installDeadlineMs' | 'pollCallDeadlineMs' | 'pollPolicy' | 'log' | 'metrics' | 'userTokens'
+  'appManagement' | 'packages' | 'registry' | 'pollers' | 'clock' | 'installDeadlineMs' | 'pollCallDeadlineMs' | 'pollPolicy' | 'log' | 'metrics' | 'userTokens' | 'sharedPolling'
 >;

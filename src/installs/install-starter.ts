@@ -30,8 +30,13 @@ export class InstallStarter {
       this.d.metrics?.installFinished('joined');
       return { kind: 'running', record: existing, joined: true };
     }
-    const { value, leader } = await this.d.registry.startOnce(environmentId, given, () =>
-      this.startFresh(environmentId, given, callerLabel, ctx),
+    // With a registry shared by replicas, the one whose start came first may have recorded the
+    // install while this call queued: it is joined, never POSTed again.
+    const { value, leader } = await this.d.registry.startOnce(
+      environmentId,
+      given,
+      () => this.startFresh(environmentId, given, callerLabel, ctx),
+      (record): InstallStart => ({ kind: 'running', record, joined: true }),
     );
     if (value.kind === 'alreadyInstalled') {
       const r = value.result;

@@ -11,6 +11,7 @@ export type InstallsPluginOptions = Omit<InstallWiringDeps, 'log' | 'metrics'>;
 export const installsPlugin = relayPlugin<InstallsPluginOptions>(
   async (app, options) => {
     const services = createInstallServices({ ...options, log: app.log, metrics: app.metrics });
+    app.addHook('onClose', async () => services.close());
     await registerEnvironmentRoutes(app, services);
     await registerPackageRoutes(app, services);
     await registerOperationRoutes(app, services);

@@ -1,5 +1,6 @@
 // Builds the install area's services from the app's collaborators, once per app.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { createWaitUrlSigner } from './wait-url.js';
@@ -12,6 +13,7 @@ import { DEFAULT_POLL_POLICY, type PollPolicy } from './install-poller.js';
 import { OperationPollers } from './poller-pool.js';
 import { InMemoryInstallRegistry, type InstallRegistry } from '../state/install-registry.js';
 import { OperationUserTokens } from './user-tokens.js';
+import { SharedPolling, type SharedPollingStores } from './shared-polling.js';
 
 export interface InstallServices {
   config: Config;
@@ -19,6 +21,8 @@ export interface InstallServices {
   packages: EnvironmentPackages;
   installs: InstallService;
   waitUrls: WaitUrls;
+  /** Stops hearing other replicas' progress notices (nothing to stop in one process). */
+  close(): void;
 }
 
 export interface InstallWiringDeps {
@@ -31,6 +35,9 @@ export interface InstallWiringDeps {
   pollPolicy?: Partial<PollPolicy>;
   /** A shared registry for several replicas; in-process by default. */
   registry?: InstallRegistry;
+  /** Several replicas (STATE_STORE=postgres): poller leases, progress notices and the shared
+   *  progress, so one replica polls each operation upstream. */
+  shared?: SharedPollingStores;
 }
 
 export function createInstallServices(d: InstallWiringDeps): InstallServices {
@@ -40,12 +47,22 @@ export function createInstallServices(d: InstallWiringDeps): InstallServices {
   // signed with a per-process secret: they then only work on this process.
   const secret = d.config.waitUrlSecret ?? randomBytes(32).toString('base64url');
   const waitUrls = new WaitUrls(createWaitUrlSigner(secret, d.config.waitUrlTtlMs), () => d.clock.now());
+  const pollers = new OperationPollers(d.clock);
+  const sharedPolling = d.shared
+    ? new SharedPolling(d.shared, {
+        // Readable in the lease table: which host and process polls an operation.
+        replicaId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        onError: (err) => d.log.warn({ event: 'install.sharedStateFailed', err: (err as Error).message }, 'shared install progress unavailable; polling upstream from this replica'),
+      })
+    : undefined;
+  const stopListening = sharedPolling?.listen(pollers);
   const installs = new InstallService({
     appManagement: d.upstream.appManagement,
     environments,
     packages,
     registry: d.registry ?? new InMemoryInstallRegistry(d.config.installDeadlineMs, () => d.clock.now()),
-    pollers: new OperationPollers(d.clock),
+    pollers,
+    ...(sharedPolling && { sharedPolling }),
     clock: d.clock,
     installDeadlineMs: d.config.installDeadlineMs,
     pollCallDeadlineMs: Math.min(d.config.upstreamDeadlineMs, 20_000),
@@ -55,5 +72,5 @@ export function createInstallServices(d: InstallWiringDeps): InstallServices {
     // On behalf of the user, the shared pollers need a user's token (only then is one kept).
     ...(d.config.upstreamAuth === 'obo' ? { userTokens: new OperationUserTokens(() => d.clock.now()) } : {}),
   });
-  return { config: d.config, environments, packages, installs, waitUrls };
+  return { config: d.config, environments, packages, installs, waitUrls, close: () => stopListening?.() };
 }

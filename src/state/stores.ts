@@ -8,6 +8,7 @@ import type { AuditStore } from './audit-store.js';
 import { createAuditStore } from './audit-store-factory.js';
 import { InMemoryInstallRegistry, type InstallRegistry } from './install-registry.js';
 import { createInProcessTenantLock, type TenantLock } from './tenant-lock.js';
+import type { InstallProgressStore } from './install-progress.js';
 import { createEmbeddedLeaseStore, type LeaseStore } from './leases.js';
 import { type ChangeNotifier, createEmbeddedNotifier } from './notifier.js';
 
@@ -23,6 +24,8 @@ export interface StateStores {
   installRegistry: InstallRegistry;
   leases: LeaseStore;
   notifier: ChangeNotifier;
+  /** The last known progress of each install, shared by replicas; absent when embedded (one process). */
+  installProgress?: InstallProgressStore;
   /** For /readyz: can this replica reach its state right now? Always ok when embedded. */
   checkReady(): Promise<StateReadiness>;
   close(): Promise<void>;
@@ -69,6 +72,7 @@ export async function createStateStores(
   const [
     { createPostgresAuditStore },
     { entraPassword, relayCredential },
+    { createPostgresInstallProgressStore },
     { PostgresInstallRegistry },
     { createPostgresLeaseStore },
     { migrate },
@@ -78,6 +82,7 @@ export async function createStateStores(
   ] = await Promise.all([
     import('./postgres/audit-store.js'),
     import('./postgres/entra-password.js'),
+    import('./postgres/install-progress.js'),
     import('./postgres/install-registry.js'),
     import('./postgres/leases.js'),
     import('./postgres/migrate.js'),
@@ -129,6 +134,7 @@ export async function createStateStores(
     }),
     leases: createPostgresLeaseStore(pool),
     notifier,
+    installProgress: createPostgresInstallProgressStore(pool),
     async checkReady() {
       let timer: NodeJS.Timeout | undefined;
       try {

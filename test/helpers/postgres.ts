@@ -25,6 +25,10 @@ export interface TestPostgres {
   port: number;
   /** Stops the server (fast shutdown) and removes its data folder; safe to call twice. */
   stop(): Promise<void>;
+  /** Stops the server and keeps its data folder (the database going down). */
+  pause(): Promise<void>;
+  /** Starts it again on the same port over the same data folder (the database coming back). */
+  resume(): Promise<void>;
 }
 
 const SERVER_USER = 'postgres';
@@ -171,10 +175,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw err;
   }
 
-  // The port is free when we look, but a concurrent suite may take it before the server binds.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freeLoopbackPort();
-    const url = `postgres://${DB_USER}@127.0.0.1:${port}/postgres`;
+  // One server process on `port` over the data folder; `pause`/`resume` stop and start it again in place.
+  const launch = async (port: number, url: string) => {
     const server = run(
       join(bin, 'postgres'),
       // fsync off: test data need not survive a power cut, and it spares a busy shared disk.
@@ -192,27 +194,52 @@ export async function startPostgres(): Promise<TestPostgres> {
     // If the test process dies without its teardown, do not leave a server behind.
     const onExit = () => server.kill('SIGINT');
     process.once('exit', onExit);
+    const halt = async () => {
+      server.kill('SIGINT');
+      await exitPromise;
+      process.removeListener('exit', onExit);
+    };
+    try {
+      await untilAcceptingConnections(url, server, () => log, 60_000);
+    } catch (err) {
+      await halt();
+      const portTaken = /could not (bind|create listen)|Address already in use/i.test(log);
+      throw Object.assign(err as Error, { portTaken });
+    }
+    return halt;
+  };
+
+  // The port is free when we look, but a concurrent suite may take it before the server binds.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freeLoopbackPort();
+    const url = `postgres://${DB_USER}@127.0.0.1:${port}/postgres`;
+    let halt: (() => Promise<void>) | undefined;
+    try {
+      halt = await launch(port, url);
+    } catch (err) {
+      if ((err as { portTaken?: boolean }).portTaken && attempt < 5) continue;
+      removeHome();
+      throw err;
+    }
     let stopped = false;
     const stop = async () => {
       if (stopped) return;
       stopped = true;
-      server.kill('SIGINT');
-      await exitPromise;
-      process.removeListener('exit', onExit);
+      await halt?.();
       removeHome();
     };
-    try {
-      await untilAcceptingConnections(url, server, () => log, 60_000);
-      return { url, port, stop };
-    } catch (err) {
-      const portTaken = /could not (bind|create listen)|Address already in use/i.test(log);
-      server.kill('SIGINT');
-      await exitPromise;
-      process.removeListener('exit', onExit);
-      if (portTaken && attempt < 5) continue;
-      removeHome();
-      throw err;
-    }
+    return {
+      url,
+      port,
+      stop,
+      async pause() {
+        await halt?.();
+        halt = undefined;
+      },
+      async resume() {
+        if (!halt) halt = await launch(port, url);
+      },
+    };
   }
 }
 

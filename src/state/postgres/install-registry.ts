@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import { RelayError } from '../../errors.js';
 import { type InstallRecord, type InstallRegistry, PACKAGE_STATE_OPERATION_ID } from '../install-registry.js';
+import { unavailableIfConnectionFailed } from './unavailable.js';
 
 export interface PostgresInstallRegistryOptions {
   /** Records older than this are ignored: the install deadline has passed, upstream state decides. */
@@ -45,8 +46,13 @@ export class PostgresInstallRegistry implements InstallRegistry {
     this.maxStartWaitMs = options.maxStartWaitMs ?? 120_000;
   }
 
+  /** A query whose connection failure becomes 503 StateStoreUnavailable instead of a 500. */
+  private query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(text, values).catch((err) => Promise.reject(unavailableIfConnectionFailed(err)));
+  }
+
   async get(environmentId: string, packageUniqueName: string) {
-    const { rows } = await this.pool.query<{ record: InstallRecord }>(
+    const { rows } = await this.query<{ record: InstallRecord }>(
       'select record from relay_install where environment_key = $1 and package_key = $2',
       keysOf(environmentId, packageUniqueName),
     );
@@ -59,7 +65,7 @@ export class PostgresInstallRegistry implements InstallRegistry {
   }
 
   async findByOperation(environmentId: string, operationId: string) {
-    const { rows } = await this.pool.query<{ record: InstallRecord }>(
+    const { rows } = await this.query<{ record: InstallRecord }>(
       'select record from relay_install where environment_key = $1 and operation_key = $2 limit 1',
       [environmentId.toLowerCase(), operationId.toLowerCase()],
     );
@@ -89,7 +95,8 @@ export class PostgresInstallRegistry implements InstallRegistry {
     start: () => Promise<T>,
     joinRecorded?: (record: InstallRecord) => T,
   ): Promise<{ value: T; leader: boolean }> {
-    const client = await this.pool.connect();
+    // The database down: a 503 before anything reaches upstream (no POST without the record).
+    const client = await this.pool.connect().catch((err) => Promise.reject(unavailableIfConnectionFailed(err)));
     let lost: Error | undefined;
     const onConnectionError = (err: Error) => {
       lost ??= err;
@@ -125,7 +132,7 @@ export class PostgresInstallRegistry implements InstallRegistry {
 
   async put(record: InstallRecord) {
     const [environmentKey, packageKey] = keysOf(record.environmentId, record.packageUniqueName);
-    await this.pool.query(
+    await this.query(
       `insert into relay_install (environment_key, package_key, operation_key, started_at, record)
        values ($1, $2, $3, $4, $5)
        on conflict (environment_key, package_key) do update
@@ -143,7 +150,7 @@ export class PostgresInstallRegistry implements InstallRegistry {
   async complete(environmentId: string, packageUniqueName: string, operationId: string) {
     // Moves the row (only if it still names this operation) to the ended installs in one statement,
     // and drops ended installs past their keeping time on the way.
-    await this.pool.query(
+    await this.query(
       `with ended as (
          delete from relay_install where environment_key = $1 and package_key = $2 and operation_key = $3
          returning environment_key, operation_key, record
@@ -163,7 +170,7 @@ export class PostgresInstallRegistry implements InstallRegistry {
   }
 
   async recall(environmentId: string, operationId: string, packageUniqueName?: string | null) {
-    const { rows } = await this.pool.query<{ record: InstallRecord }>(
+    const { rows } = await this.query<{ record: InstallRecord }>(
       'select record from relay_install_ended where environment_key = $1 and operation_key = $2 and package_key = $3',
       [
         environmentId.toLowerCase(),
