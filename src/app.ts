@@ -102,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
     clock,
     ...(auditStore && { auditStore }),
     ...(tenantLock && { tenantLock }),
+    ...(state && { triggerSnapshots: state.triggerSnapshots }),
   });
   await app.register(installsPlugin, { config, upstream: deps.upstream, clock, ...deps.installs });
   return app;

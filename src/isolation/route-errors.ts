@@ -47,3 +47,9 @@ export const isolationChangesErrors: RouteErrors = {
     when: 'A filter is not valid (a date that is not ISO 8601, an unknown tenant domain) or the continuation token is not one this relay issued.',
   },
 };
+
+export const policyTriggerErrors: RouteErrors = {
+  ...COMMON,
+  400: { when: 'The poll interval is out of bounds or the cursor is not one this relay issued (InvalidTriggerCursor).' },
+  409: { when: 'The policy the cursor names is no longer in the state store (TriggerBaselineLost): turn the flow off and on to start again.' },
+};

@@ -18,6 +18,8 @@ import { migrate } from './postgres/migrate.js';
 import { createPostgresNotifier } from './postgres/notifier.js';
 import { clientConfig, createPool } from './postgres/pool.js';
 import { createPostgresTenantLock } from './postgres/tenant-lock.js';
+import { createPostgresTriggerSnapshots } from './postgres/trigger-snapshots.js';
+import { createEmbeddedTriggerSnapshots, type TriggerSnapshotStore } from './trigger-snapshots.js';
 
 export interface StateReadiness {
   ok: boolean;
@@ -31,6 +33,8 @@ export interface StateStores {
   installRegistry: InstallRegistry;
   leases: LeaseStore;
   notifier: ChangeNotifier;
+  /** What polling triggers last saw, by policy revision. */
+  triggerSnapshots: TriggerSnapshotStore;
   /** For /readyz: can this replica reach its state right now? Always ok when embedded. */
   checkReady(): Promise<StateReadiness>;
   close(): Promise<void>;
@@ -65,6 +69,7 @@ export async function createStateStores(
       installRegistry: new InMemoryInstallRegistry(config.installDeadlineMs, () => clock.now()),
       leases: createEmbeddedLeaseStore(clock),
       notifier,
+      triggerSnapshots: createEmbeddedTriggerSnapshots(config.auditStore),
       checkReady: async () => ({ ok: true, detail: 'embedded state' }),
       async close() {
         await notifier.close();
@@ -117,6 +122,7 @@ export async function createStateStores(
     }),
     leases: createPostgresLeaseStore(pool),
     notifier,
+    triggerSnapshots: createPostgresTriggerSnapshots(pool),
     async checkReady() {
       let timer: NodeJS.Timeout | undefined;
       try {

@@ -190,6 +190,19 @@ t.test('tenant isolation: reads, dry runs, no-ops, ifRevision, removals, paging,
   await control.clearFaults();
 });
 
+t.test('the isolation policy trigger: baseline, nothing new, changes, bad input', async (t) => {
+  const base = await call('GET', '/v1/tenant-isolation/trigger/changes?pollSeconds=60');
+  t.equal(base.status, 202);
+  const next = () => base.headers.location!.replace(stack.baseUrl, '');
+  t.equal((await call('GET', next())).status, 202);
+  t.equal((await call('PUT', '/v1/tenant-isolation/enabled', { body: { enabled: false, reason: 'contract trigger' } })).status, 200);
+  const fired = await call('GET', next());
+  t.equal(fired.status, 200);
+  t.equal(fired.body.value.length, 1);
+  t.equal((await call('GET', '/v1/tenant-isolation/trigger/changes?pollSeconds=1')).status, 400);
+  t.equal((await call('GET', '/v1/tenant-isolation/trigger/changes?cursor=forged')).status, 400);
+});
+
 t.test('every answer fits the full contract and the connector definition', async (t) => {
   const violations = answers.flatMap((a) => checker.check(a));
   t.same(violations, [], `${answers.length} answers checked`);
