@@ -11,6 +11,7 @@ import type { UpstreamClients } from '../upstream/types.js';
 import { IsolationService } from './isolation-service.js';
 import { PolicyChangeTrigger } from './policy-change-trigger.js';
 import { registerTriggerRoutes } from './trigger-routes.js';
+import { registerDesiredStateRoutes } from './desired-state-routes.js';
 import { createEmbeddedTriggerSnapshots, type TriggerSnapshotStore } from '../state/trigger-snapshots.js';
 import { tenantKey } from './policy.js';
 import { registerIsolationRoutes } from './routes.js';
@@ -62,6 +63,7 @@ export const isolationPlugin = relayPlugin<IsolationPluginOptions>(
         ),
     });
     registerIsolationRoutes(app, { isolation, config });
+    registerDesiredStateRoutes(app, isolation);
     const trigger = new PolicyChangeTrigger({
       isolation: deps.upstream.isolation,
       auditStore,

@@ -190,6 +190,14 @@ t.test('tenant isolation: reads, dry runs, no-ops, ifRevision, removals, paging,
   await control.clearFaults();
 });
 
+t.test('desired state: check and ensure, success and refusals', async (t) => {
+  t.equal((await call('POST', '/v1/tenant-isolation/check', { body: { include: [{ tenant: '*', direction: 'Both' }], enabled: true } })).status, 200);
+  t.equal((await call('POST', '/v1/tenant-isolation/check', { body: {} })).status, 400);
+  t.equal((await call('POST', '/v1/tenant-isolation/ensure', { body: { include: [{ tenant: '*', direction: 'Both' }], dryRun: true } })).status, 200);
+  t.equal((await call('POST', '/v1/tenant-isolation/ensure', { body: { include: [{ tenant: '*', direction: 'Both' }], reason: 'contract ensure' } })).status, 200);
+  t.equal((await call('POST', '/v1/tenant-isolation/ensure', { body: { exact: [] } })).status, 409);
+});
+
 t.test('the isolation policy trigger: baseline, nothing new, changes, bad input', async (t) => {
   const base = await call('GET', '/v1/tenant-isolation/trigger/changes?pollSeconds=60');
   t.equal(base.status, 202);
