@@ -104,6 +104,12 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
     ...(tenantLock && { tenantLock }),
     ...(state && { triggerSnapshots: state.triggerSnapshots }),
   });
-  await app.register(installsPlugin, { config, upstream: deps.upstream, clock, ...deps.installs });
+  await app.register(installsPlugin, {
+    config,
+    upstream: deps.upstream,
+    clock,
+    ...deps.installs,
+    ...(state && { triggerSnapshots: state.triggerSnapshots }),
+  });
   return app;
 }

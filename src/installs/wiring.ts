@@ -5,6 +5,8 @@ import type { Config } from '../config.js';
 import { createWaitUrlSigner } from './wait-url.js';
 import type { UpstreamClients } from '../upstream/types.js';
 import { EnvironmentPackages } from './environment-packages.js';
+import { InstallFinishedTrigger } from './install-finished-trigger.js';
+import { createEmbeddedTriggerSnapshots, type TriggerSnapshotStore } from '../state/trigger-snapshots.js';
 import { EnvironmentService } from './environment-service.js';
 import { type InstallLog, InstallService, type InstallServiceDeps } from './install-service.js';
 import { WaitUrls } from './wait-url.js';
@@ -19,6 +21,7 @@ export interface InstallServices {
   packages: EnvironmentPackages;
   installs: InstallService;
   waitUrls: WaitUrls;
+  installFinished: InstallFinishedTrigger;
 }
 
 export interface InstallWiringDeps {
@@ -31,6 +34,8 @@ export interface InstallWiringDeps {
   pollPolicy?: Partial<PollPolicy>;
   /** A shared registry for several replicas; in-process by default. */
   registry?: InstallRegistry;
+  /** What the install-finished trigger last saw; by default kept beside the audit trail. */
+  triggerSnapshots?: TriggerSnapshotStore;
 }
 
 export function createInstallServices(d: InstallWiringDeps): InstallServices {
@@ -55,5 +60,11 @@ export function createInstallServices(d: InstallWiringDeps): InstallServices {
     // On behalf of the user, the shared pollers need a user's token (only then is one kept).
     ...(d.config.upstreamAuth === 'obo' ? { userTokens: new OperationUserTokens(() => d.clock.now()) } : {}),
   });
-  return { config: d.config, environments, packages, installs, waitUrls };
+  const installFinished = new InstallFinishedTrigger({
+    packages,
+    environments,
+    snapshots: d.triggerSnapshots ?? createEmbeddedTriggerSnapshots(d.config.auditStore),
+    clock: d.clock,
+  });
+  return { config: d.config, environments, packages, installs, waitUrls, installFinished };
 }

@@ -56,7 +56,7 @@ export class PolicyChangeTrigger {
       return { kind: 'baseline', cursor: next };
     }
     if (cursor.revision === current.revision) return { kind: 'unchanged', cursor: { ...cursor, readAt } };
-    const previous = await this.deps.snapshots.load(cursor.revision);
+    const previous = (await this.deps.snapshots.load(cursor.revision)) as IsolationPolicy | null;
     if (!previous) {
       throw new RelayError(
         409,

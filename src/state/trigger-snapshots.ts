@@ -1,19 +1,22 @@
-// Trigger snapshots: the policy a polling trigger last saw, kept in the state store so the cursor
-// in Location stays small (a revision and a time) while the bulky part survives restarts and is
-// shared by replicas. Keyed by the policy revision, which is a hash of the upstream document: a
-// revision names one content forever, so saving it twice is harmless and any replica can load it.
+// Trigger snapshots: what a polling trigger last saw (a policy, an environment's package states),
+// kept in the state store so the cursor in Location stays small while the bulky part survives
+// restarts and is shared by replicas. Keyed by a hash of the content (the policy revision, a hash
+// of package states): a key names one content forever, so saving it twice is harmless and any
+// replica can load it.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { IsolationPolicy } from '../isolation/policy.js';
+
+/** Whatever a trigger compares the next poll with, as JSON (a policy, package states). */
+export type TriggerSnapshot = unknown;
 
 export interface TriggerSnapshotStore {
-  save(revision: string, policy: IsolationPolicy): Promise<void>;
+  save(key: string, snapshot: TriggerSnapshot): Promise<void>;
   /** Null when this revision was never saved (or its store was wiped). */
-  load(revision: string): Promise<IsolationPolicy | null>;
+  load(key: string): Promise<TriggerSnapshot | null>;
 }
 
 export function createMemoryTriggerSnapshots(): TriggerSnapshotStore {
-  const snapshots = new Map<string, IsolationPolicy>();
+  const snapshots = new Map<string, TriggerSnapshot>();
   return {
     async save(revision, policy) {
       if (!snapshots.has(revision)) snapshots.set(revision, structuredClone(policy));
@@ -29,7 +32,7 @@ export function createMemoryTriggerSnapshots(): TriggerSnapshotStore {
  *  on the same file) finds what an earlier one saved. A torn last line is skipped. */
 export function createFileTriggerSnapshots(path: string): TriggerSnapshotStore {
   const file = resolve(path);
-  const known = new Map<string, IsolationPolicy>();
+  const known = new Map<string, TriggerSnapshot>();
   const readFile = () => {
     let text = '';
     try {
@@ -40,7 +43,7 @@ export function createFileTriggerSnapshots(path: string): TriggerSnapshotStore {
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
-        const entry = JSON.parse(line) as { revision: string; policy: IsolationPolicy };
+        const entry = JSON.parse(line) as { revision: string; policy: TriggerSnapshot };
         if (typeof entry.revision === 'string' && entry.policy) known.set(entry.revision, entry.policy);
       } catch {
         // a line torn by a crash: the snapshot is saved again on the next baseline

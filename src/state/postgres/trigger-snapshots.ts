@@ -1,7 +1,6 @@
 // Trigger snapshots in PostgreSQL, shared by every replica (see ../trigger-snapshots.ts).
 import type pg from 'pg';
-import type { IsolationPolicy } from '../../isolation/policy.js';
-import type { TriggerSnapshotStore } from '../trigger-snapshots.js';
+import type { TriggerSnapshot, TriggerSnapshotStore } from '../trigger-snapshots.js';
 import { unavailableIfConnectionFailed } from './unavailable.js';
 
 export function createPostgresTriggerSnapshots(pool: pg.Pool): TriggerSnapshotStore {
@@ -18,7 +17,7 @@ export function createPostgresTriggerSnapshots(pool: pg.Pool): TriggerSnapshotSt
     },
     async load(revision) {
       const result = await pool
-        .query<{ policy: IsolationPolicy }>(`select policy from relay_trigger_snapshots where revision = $1`, [revision])
+        .query<{ policy: TriggerSnapshot }>(`select policy from relay_trigger_snapshots where revision = $1`, [revision])
         .catch((err: unknown) => {
           throw unavailableIfConnectionFailed(err);
         });
