@@ -1,7 +1,7 @@
 // `npm run bench`: every figure measured in this one run, printed as a table and written to
 // bench/results.json. Ratios are labelled `ratio`; the rest are counts or measured differences.
 //   --quick       smaller loads (a smoke run, figures not for the README)
-//   --only=a,b    sections: overhead, waits, isolation, coldstart, replicas
+//   --only=a,b    sections: overhead, waits, isolation, triggers, coldstart, replicas
 //   --no-build    run dist/ as it is (e.g. to measure an experiment)
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { reRunWithRaisedFileLimit } from './lib/raise-nofile.js';
 import { RELAY_ENTRY, startRelayProcess } from './lib/relay-process.js';
 import { measureRelayOverhead } from './relay-overhead.js';
 import { measureReplicas } from './replicas.js';
+import { measureTriggerPolls } from './trigger-polls.js';
 import { measureWaitCoalescing } from './wait-coalescing.js';
 
 reRunWithRaisedFileLimit();
@@ -76,6 +77,11 @@ try {
         measureIsolationWrites(sim, relay, { writers: [1, 16, 64], durationSeconds: quick ? 2 : 5 }),
       );
     }
+    if (want('triggers')) {
+      results.triggerPolls = await section('triggers', () =>
+        measureTriggerPolls(sim, relay, { ruleCounts: [3, 100, 1000], polls: quick ? 10 : 50 }),
+      );
+    }
   } finally {
     await relay.stop();
     await passthrough.stop();
@@ -125,6 +131,12 @@ function renderTable(r: Record<string, any>): string {
     lines.push('', `isolation writes: one-rule changes (add/remove) by concurrent writers; load average ${la(r.loadAverage1m.isolation)}`);
     lines.push('writers | changes | changes/s | upstream calls per change | failures');
     for (const x of r.isolationWrites) lines.push(`${x.writers} | ${x.changes} | ${f(x.changesPerSecond, 1)} | ${f(x.upstreamCallsPerChange)} | ${x.failures}`);
+  }
+  if (r.triggerPolls) {
+    lines.push('', `trigger polls: "When the tenant isolation policy changes", upstream calls per check; load average ${la(r.loadAverage1m.triggers)}`);
+    lines.push('rules | checks | upstream calls per quiet check | upstream calls per check with a change | median check ms | failures');
+    for (const x of r.triggerPolls)
+      lines.push(`${x.rules} | ${x.polls} | ${f(x.upstreamCallsPerQuietPoll)} | ${f(x.upstreamCallsPerChangedPoll)} | ${f(x.medianPollMs, 1)} | ${x.failures}`);
   }
   if (r.coldStart) {
     const c = r.coldStart;

@@ -53,7 +53,9 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: loggerOptions(config.logLevel) }),
+    ...(deps.logger
+      ? { loggerInstance: deps.logger as FastifyBaseLogger }
+      : { logger: loggerOptions(config.logLevel) }),
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
@@ -86,7 +88,10 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
   // The embedded default keeps its own construction in the features; only a shared store is built here.
   let state = deps.state;
   if (!state && config.stateStore === 'postgres') {
-    const created = await createStateStores(config, { clock, warn: (fields, message) => app.log.warn(fields, message) });
+    const created = await createStateStores(config, {
+      clock,
+      warn: (fields, message) => app.log.warn(fields, message),
+    });
     app.addHook('onClose', () => created.close());
     state = created;
   }
@@ -102,11 +107,23 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
     clock,
     ...(auditStore && { auditStore }),
     ...(tenantLock && { tenantLock }),
+    ...(state && { triggerSnapshots: state.triggerSnapshots }),
   });
   // Several replicas: installs start, poll and answer through the shared state.
-  const sharedInstalls = state?.kind === 'postgres' && state.installProgress
-    ? { registry: state.installRegistry, shared: { leases: state.leases, notifier: state.notifier, progress: state.installProgress } }
-    : {};
-  await app.register(installsPlugin, { config, upstream: deps.upstream, clock, ...sharedInstalls, ...deps.installs });
+  const sharedInstalls =
+    state?.kind === 'postgres' && state.installProgress
+      ? {
+          registry: state.installRegistry,
+          shared: { leases: state.leases, notifier: state.notifier, progress: state.installProgress },
+        }
+      : {};
+  await app.register(installsPlugin, {
+    config,
+    upstream: deps.upstream,
+    clock,
+    ...sharedInstalls,
+    ...deps.installs,
+    ...(state && { triggerSnapshots: state.triggerSnapshots }),
+  });
   return app;
 }

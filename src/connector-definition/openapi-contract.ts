@@ -163,7 +163,11 @@ function operationOf(route: ContractRoute, components: Components): Json {
   const responses: Record<string, Json> = {};
   for (const [code, source] of Object.entries(s.response ?? {})) {
     const headers: Json = { 'x-correlation-id': CORRELATION_HEADER };
-    if (code === '202') {
+    if (s['x-ms-trigger'] !== undefined && (code === '200' || code === '202')) {
+      // A polling trigger: every answer says where and when the next check goes, the cursor in it.
+      headers.Location = header('Absolute URL of the next check, with the cursor; called with the connection.', { type: 'string', format: 'uri' }, true);
+      headers['Retry-After'] = header(RETRY_AFTER_DESCRIPTION, { type: 'integer', minimum: 1 }, true);
+    } else if (code === '202') {
       headers.Location = header('Absolute, signed URL to poll until the operation ends; no credentials needed.', { type: 'string', format: 'uri' }, true);
       headers['Retry-After'] = header(RETRY_AFTER_DESCRIPTION, { type: 'integer', minimum: 1 }, true);
     }

@@ -64,6 +64,8 @@ const OPERATION_EXTENSIONS = [
   'x-ms-safe-operation',
   'x-ms-no-generic-test',
   'x-ms-pageable',
+  'x-ms-trigger',
+  'x-ms-trigger-hint',
 ];
 
 const STATUS_TEXT: Record<string, string> = {
@@ -242,6 +244,8 @@ export function buildOperation(
       }
       const description = routeSuccessesOf(schema)[code] ?? responseDescription(code, source, resolve(converted, registry));
       responses[code] = { description, schema: { $ref: ref.$ref } };
+      // A polling trigger's 200 also carries the Location and Retry-After of the next check.
+      if (schema['x-ms-trigger'] !== undefined) responses[code].headers = ASYNC_HEADERS;
     } else if (code === '202') {
       responses[code] = { description: routeSuccessesOf(schema)[code] ?? STATUS_TEXT['202']!, headers: ASYNC_HEADERS };
     } else {

@@ -1,9 +1,11 @@
 // The install area as one Fastify plugin: its services built once, then its three route groups
-// (environment picker, package reads and installs, operation status and waits).
+// (environment picker, package reads and installs, operation status and waits) and the
+// install-finished trigger.
 import { relayPlugin } from '../http/relay-app.js';
 import { registerEnvironmentRoutes } from './environment-routes.js';
 import { registerOperationRoutes } from './operation-routes.js';
 import { registerPackageRoutes } from './package-routes.js';
+import { registerInstallTriggerRoutes } from './install-trigger-routes.js';
 import { createInstallServices, type InstallWiringDeps } from './wiring.js';
 
 export type InstallsPluginOptions = Omit<InstallWiringDeps, 'log' | 'metrics'>;
@@ -15,6 +17,7 @@ export const installsPlugin = relayPlugin<InstallsPluginOptions>(
     await registerEnvironmentRoutes(app, services);
     await registerPackageRoutes(app, services);
     await registerOperationRoutes(app, services);
+    registerInstallTriggerRoutes(app, services, services.installFinished);
   },
   {
     name: 'relay-installs',

@@ -51,3 +51,10 @@ export const waitErrors: RouteErrors = {
   },
   ...INSTALL_ENDED_BADLY,
 };
+
+export const installTriggerErrors: RouteErrors = {
+  ...packageReadErrors,
+  409: {
+    when: 'The environment has no Dataverse, or the states the cursor names are no longer in the state store (TriggerBaselineLost): turn the flow off and on to start again.',
+  },
+};

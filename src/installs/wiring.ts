@@ -6,6 +6,8 @@ import type { Config } from '../config.js';
 import { createWaitUrlSigner } from './wait-url.js';
 import type { UpstreamClients } from '../upstream/types.js';
 import { EnvironmentPackages } from './environment-packages.js';
+import { InstallFinishedTrigger } from './install-finished-trigger.js';
+import { createEmbeddedTriggerSnapshots, type TriggerSnapshotStore } from '../state/trigger-snapshots.js';
 import { EnvironmentService } from './environment-service.js';
 import { type InstallLog, InstallService, type InstallServiceDeps } from './install-service.js';
 import { WaitUrls } from './wait-url.js';
@@ -23,6 +25,7 @@ export interface InstallServices {
   waitUrls: WaitUrls;
   /** Stops hearing other replicas' progress notices (nothing to stop in one process). */
   close(): void;
+  installFinished: InstallFinishedTrigger;
 }
 
 export interface InstallWiringDeps {
@@ -38,6 +41,8 @@ export interface InstallWiringDeps {
   /** Several replicas (STATE_STORE=postgres): poller leases, progress notices and the shared
    *  progress, so one replica polls each operation upstream. */
   shared?: SharedPollingStores;
+  /** What the install-finished trigger last saw; by default kept beside the audit trail. */
+  triggerSnapshots?: TriggerSnapshotStore;
 }
 
 export function createInstallServices(d: InstallWiringDeps): InstallServices {
@@ -52,7 +57,11 @@ export function createInstallServices(d: InstallWiringDeps): InstallServices {
     ? new SharedPolling(d.shared, {
         // Readable in the lease table: which host and process polls an operation.
         replicaId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
-        onError: (err) => d.log.warn({ event: 'install.sharedStateFailed', err: (err as Error).message }, 'shared install progress unavailable; polling upstream from this replica'),
+        onError: (err) =>
+          d.log.warn(
+            { event: 'install.sharedStateFailed', err: (err as Error).message },
+            'shared install progress unavailable; polling upstream from this replica',
+          ),
       })
     : undefined;
   const stopListening = sharedPolling?.listen(pollers);
@@ -72,5 +81,19 @@ export function createInstallServices(d: InstallWiringDeps): InstallServices {
     // On behalf of the user, the shared pollers need a user's token (only then is one kept).
     ...(d.config.upstreamAuth === 'obo' ? { userTokens: new OperationUserTokens(() => d.clock.now()) } : {}),
   });
-  return { config: d.config, environments, packages, installs, waitUrls, close: () => stopListening?.() };
+  const installFinished = new InstallFinishedTrigger({
+    packages,
+    environments,
+    snapshots: d.triggerSnapshots ?? createEmbeddedTriggerSnapshots(d.config.auditStore),
+    clock: d.clock,
+  });
+  return {
+    config: d.config,
+    environments,
+    packages,
+    installs,
+    waitUrls,
+    installFinished,
+    close: () => stopListening?.(),
+  };
 }

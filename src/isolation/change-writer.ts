@@ -68,6 +68,12 @@ export interface WriteResult {
   concurrentChanges: PolicyDiff | null;
 }
 
+/** A whole-policy replace or an exact desired set: rules go that the caller did not name, so
+ *  removals need confirming and a redo on a policy another writer moved would undo their change. */
+function removesUnnamedRules(change: IsolationChange): boolean {
+  return change.action === 'replacePolicy' || (change.action === 'ensurePolicy' && change.desired.exact !== undefined);
+}
+
 function upstreamStatusOf(err: unknown): { upstreamStatus?: number } {
   return err instanceof UpstreamError && err.status !== undefined ? { upstreamStatus: err.status } : {};
 }
@@ -188,11 +194,11 @@ export class ChangeWriter {
         // The policy as read already says what was asked: nothing to write, nothing to doubt.
         return answer({ changed: false, policy: before, verified: true });
       }
-      if (change.action === 'replacePolicy' && diff.removed.length > 0 && !confirmRemovals && !dryRun) {
+      if (removesUnnamedRules(change) && diff.removed.length > 0 && !confirmRemovals && !dryRun) {
         throw new RelayError(
           409,
           'RemovalsNotConfirmed',
-          `Replacing the policy would remove ${diff.removed.length} existing rule(s): ${diff.removed.map((r) => r.tenantId).join(', ')}. Nothing was changed; send confirmRemovals: true to remove them, or include them in rules to keep them.`,
+          `${change.action === 'ensurePolicy' ? 'Ensuring the exact rule set' : 'Replacing the policy'} would remove ${diff.removed.length} existing rule(s): ${diff.removed.map((r) => r.tenantId).join(', ')}. Nothing was changed; send confirmRemovals: true to remove them, or include them in rules to keep them.`,
           { target: 'confirmRemovals', details: { wouldRemove: diff.removed, revision: before.revision } },
         );
       }
@@ -217,7 +223,7 @@ export class ChangeWriter {
           call: ctx.call,
           // A whole-policy replace redone on a fresh policy would undo the other writer's change,
           // and a compare-and-swap caller asked not to build on a policy they have not seen.
-          strict: change.action === 'replacePolicy' || Boolean(options.ifRevision),
+          strict: removesUnnamedRules(change) || Boolean(options.ifRevision),
           maxAttempts: this.maxAttempts,
         },
         start,

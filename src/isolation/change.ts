@@ -2,6 +2,7 @@
 // not understand goes back to upstream exactly as it came. Entries we cannot show (an empty
 // tenantId) are never touched either: a change only moves what it names.
 import { RelayError } from '../errors.js';
+import { type DesiredRule, type DesiredState, drift, stepsFor, validateDesiredState } from './desired-state.js';
 import type { RawIsolationPolicy } from '../upstream/types.js';
 import {
   flagsOf,
@@ -19,16 +20,15 @@ import {
 } from './policy.js';
 
 /** A rule as a write names it: tenant already resolved to a lower-case GUID or `*`. */
-export interface DesiredRule {
-  tenantId: string;
-  direction: WritableDirection;
-}
+export type { DesiredRule } from './desired-state.js';
 
 export type IsolationChange =
   | { action: 'upsertRule'; rule: DesiredRule }
   | { action: 'removeRule'; tenantId: string }
   | { action: 'setEnabled'; enabled: boolean }
-  | { action: 'replacePolicy'; enabled: boolean; rules: DesiredRule[] };
+  | { action: 'replacePolicy'; enabled: boolean; rules: DesiredRule[] }
+  /** Bring the policy to a desired state: the steps are worked out on whatever policy is read. */
+  | { action: 'ensurePolicy'; desired: DesiredState };
 
 export type IsolationAction = IsolationChange['action'];
 
@@ -77,6 +77,13 @@ export function validateChange(change: IsolationChange, ownTenantId: string): vo
   if (change.action === 'upsertRule') check(change.rule, 'tenant');
   if (change.action === 'removeRule' && tenantKey(change.tenantId) === own)
     refuseOwnTenant(change.tenantId, 'tenant');
+  if (change.action === 'ensurePolicy') {
+    validateDesiredState(change.desired);
+    for (const [i, rule] of (change.desired.include ?? []).entries()) check(rule, `body.include.${i}`);
+    for (const [i, rule] of (change.desired.exact ?? []).entries()) check(rule, `body.exact.${i}`);
+    for (const [i, id] of (change.desired.exclude ?? []).entries())
+      if (tenantKey(id) === own) refuseOwnTenant(id, `body.exclude.${i}`);
+  }
   if (change.action === 'replacePolicy') {
     const seen = new Map<string, number>();
     change.rules.forEach((rule, i) => {
@@ -128,6 +135,11 @@ export function applyChange(
   change: IsolationChange,
   ownTenantId: string,
 ): RawIsolationPolicy {
+  if (change.action === 'ensurePolicy') {
+    // Exactly the drift this document shows, one rule at a time, on the raw document.
+    const steps = stepsFor(drift(normalisePolicy(raw, ownTenantId), change.desired));
+    return steps.reduce<RawIsolationPolicy>((doc, step) => applyChange(doc, step, ownTenantId), startingDocument(raw, ownTenantId));
+  }
   const doc = startingDocument(raw, ownTenantId);
   const props = doc.properties!;
   const entries = props.allowedTenants!;
@@ -222,6 +234,8 @@ export function changeIsPresent(policy: PolicyView, change: IsolationChange): bo
       return !m.rules.has(tenantKey(change.tenantId));
     case 'upsertRule':
       return m.rules.get(tenantKey(change.rule.tenantId)) === change.rule.direction;
+    case 'ensurePolicy':
+      return drift(policy, change.desired).length === 0;
     case 'replacePolicy':
       return sameMeaning(m, {
         enabled: change.enabled,

@@ -11,6 +11,7 @@ import type { DesiredRule, IsolationChange } from './change.js';
 import { ChangeWriter, type ChangeWriterDeps, type WriteContext, type WriteOptions, type WriteResult } from './change-writer.js';
 import { type IsolationPolicy, normalisePolicy, tenantKey, type WritableDirection } from './policy.js';
 import { parseTenantIdentifier } from './tenant-id.js';
+import { type DesiredState, type DriftItem, drift, validateDesiredState } from './desired-state.js';
 
 export type { WriteContext, WriteOptions, WriteResult } from './change-writer.js';
 export { MAX_WRITE_ATTEMPTS } from './change-writer.js';
@@ -24,6 +25,21 @@ export interface RuleInput {
   /** GUID, `*` or a domain. */
   tenant: string;
   direction: WritableDirection;
+}
+
+/** A desired state as a caller gives it: tenants as GUID, `*` or a domain. */
+export interface DesiredStateInput {
+  include?: RuleInput[];
+  exclude?: string[];
+  exact?: RuleInput[];
+  enabled?: boolean;
+}
+
+export interface PolicyCheck {
+  compliant: boolean;
+  drift: DriftItem[];
+  revision: string;
+  enabled: boolean;
 }
 
 export class IsolationService {
@@ -102,6 +118,44 @@ export class IsolationService {
       null,
       options.confirmRemovals === true,
     );
+  }
+
+  /** Drift against a desired state; reads the policy once and writes nothing. */
+  async checkPolicy(input: DesiredStateInput, call: CallContext): Promise<PolicyCheck> {
+    const desired = await this.resolveDesired(input, call);
+    validateDesiredState(desired);
+    const policy = await this.getPolicy(call);
+    const items = drift(policy, desired);
+    return { compliant: items.length === 0, drift: items, revision: policy.revision, enabled: policy.enabled };
+  }
+
+  /** Closes exactly the drift Check reports, in one verified write (none when compliant). */
+  async ensurePolicy(
+    input: DesiredStateInput,
+    options: WriteOptions & { confirmRemovals?: boolean },
+    ctx: WriteContext,
+  ): Promise<WriteResult> {
+    const desired = await this.resolveDesired(input, ctx.call);
+    return this.write({ action: 'ensurePolicy', desired }, options, ctx, null, options.confirmRemovals === true);
+  }
+
+  private async resolveDesired(input: DesiredStateInput, call: CallContext): Promise<DesiredState> {
+    const rules = async (list: RuleInput[], where: string) => {
+      const out: DesiredRule[] = [];
+      for (const [i, r] of list.entries())
+        out.push({ tenantId: await this.resolveTenant(r.tenant, `body.${where}.${i}.tenant`, call), direction: r.direction });
+      return out;
+    };
+    const desired: DesiredState = {};
+    if (input.include) desired.include = await rules(input.include, 'include');
+    if (input.exact) desired.exact = await rules(input.exact, 'exact');
+    if (input.exclude) {
+      desired.exclude = [];
+      for (const [i, tenant] of input.exclude.entries())
+        desired.exclude.push(await this.resolveTenant(tenant, `body.exclude.${i}`, call));
+    }
+    if (input.enabled !== undefined) desired.enabled = input.enabled;
+    return desired;
   }
 
   /** Runs an audit write that must succeed before the change goes further (nothing is sent upstream

@@ -1,5 +1,5 @@
 // The isolation area as one Fastify plugin: the audit trail and per-tenant lock (shared ones from
-// the state layer, or embedded defaults), the service over them, and the six operations.
+// the state layer, or embedded defaults), the service over them, the operations and the trigger.
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { IsolationChangeOutcome } from '../http/metrics.js';
@@ -9,6 +9,11 @@ import { createAuditStore } from '../state/audit-store-factory.js';
 import { createInProcessTenantLock, type TenantLock } from '../state/tenant-lock.js';
 import type { UpstreamClients } from '../upstream/types.js';
 import { IsolationService } from './isolation-service.js';
+import { PolicyChangeTrigger } from './policy-change-trigger.js';
+import { registerTriggerRoutes } from './trigger-routes.js';
+import { registerDesiredStateRoutes } from './desired-state-routes.js';
+import { createEmbeddedTriggerSnapshots, type TriggerSnapshotStore } from '../state/trigger-snapshots.js';
+import { tenantKey } from './policy.js';
 import { registerIsolationRoutes } from './routes.js';
 
 const METRIC_OUTCOME: Record<AuditOutcome, IsolationChangeOutcome> = {
@@ -28,6 +33,8 @@ export interface IsolationPluginOptions {
   auditStore?: AuditStore;
   /** A shared lock; by default an in-process one. */
   tenantLock?: TenantLock;
+  /** What the policy trigger last saw; by default kept beside the audit trail (config.auditStore). */
+  triggerSnapshots?: TriggerSnapshotStore;
 }
 
 export const isolationPlugin = relayPlugin<IsolationPluginOptions>(
@@ -56,6 +63,18 @@ export const isolationPlugin = relayPlugin<IsolationPluginOptions>(
         ),
     });
     registerIsolationRoutes(app, { isolation, config });
+    registerDesiredStateRoutes(app, isolation);
+    const trigger = new PolicyChangeTrigger({
+      isolation: deps.upstream.isolation,
+      auditStore,
+      snapshots: deps.triggerSnapshots ?? createEmbeddedTriggerSnapshots(config.auditStore),
+      clock: deps.clock,
+    });
+    registerTriggerRoutes(app, {
+      trigger,
+      ownTenantId: async (call) => tenantKey(await deps.upstream.tenant.getOwnTenantId(call)),
+      config,
+    });
   },
   {
     name: 'relay-isolation',

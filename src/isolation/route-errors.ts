@@ -47,3 +47,18 @@ export const isolationChangesErrors: RouteErrors = {
     when: 'A filter is not valid (a date that is not ISO 8601, an unknown tenant domain) or the continuation token is not one this relay issued.',
   },
 };
+
+export const policyTriggerErrors: RouteErrors = {
+  ...COMMON,
+  400: { when: 'The poll interval is out of bounds or the cursor is not one this relay issued (InvalidTriggerCursor).' },
+  409: { when: 'The policy the cursor names is no longer in the state store (TriggerBaselineLost): turn the flow off and on to start again.' },
+};
+
+export const isolationCheckErrors: RouteErrors = {
+  ...CALLER_ERRORS,
+  ...UPSTREAM_ERRORS,
+  ...BODY_ERRORS,
+  400: {
+    when: 'The desired state is empty, mixes an exact set with include/exclude, names a tenant twice, or has a tenant that is not a GUID, * or a known domain; the message names it.',
+  },
+};

@@ -101,7 +101,7 @@ export const auditRecord = z.object({
   at: z.string().meta(field('At', 'When the change started (UTC, ISO 8601).')),
   actor: z.string().meta(field('Actor', 'Who asked for the change.')),
   action: z
-    .enum(['upsertRule', 'removeRule', 'setEnabled', 'replacePolicy'])
+    .enum(['upsertRule', 'removeRule', 'setEnabled', 'replacePolicy', 'ensurePolicy'])
     .meta(field('Action', 'What kind of change it was.')),
   reason: z.string().nullable().meta(field('Reason', 'The reason given.')),
   dryRun: z.boolean().meta(field('Dry run', 'A dry run (nothing written).')),

@@ -11,6 +11,7 @@ import { createInProcessTenantLock, type TenantLock } from './tenant-lock.js';
 import type { InstallProgressStore } from './install-progress.js';
 import { createEmbeddedLeaseStore, type LeaseStore } from './leases.js';
 import { type ChangeNotifier, createEmbeddedNotifier } from './notifier.js';
+import { createEmbeddedTriggerSnapshots, type TriggerSnapshotStore } from './trigger-snapshots.js';
 
 export interface StateReadiness {
   ok: boolean;
@@ -26,6 +27,8 @@ export interface StateStores {
   notifier: ChangeNotifier;
   /** The last known progress of each install, shared by replicas; absent when embedded (one process). */
   installProgress?: InstallProgressStore;
+  /** What polling triggers last saw, by policy revision. */
+  triggerSnapshots: TriggerSnapshotStore;
   /** For /readyz: can this replica reach its state right now? Always ok when embedded. */
   checkReady(): Promise<StateReadiness>;
   close(): Promise<void>;
@@ -60,6 +63,7 @@ export async function createStateStores(
       installRegistry: new InMemoryInstallRegistry(config.installDeadlineMs, () => clock.now()),
       leases: createEmbeddedLeaseStore(clock),
       notifier,
+      triggerSnapshots: createEmbeddedTriggerSnapshots(config.auditStore),
       checkReady: async () => ({ ok: true, detail: 'embedded state' }),
       async close() {
         await notifier.close();
@@ -79,6 +83,7 @@ export async function createStateStores(
     { createPostgresNotifier },
     { clientConfig, createPool },
     { createPostgresTenantLock },
+    { createPostgresTriggerSnapshots },
   ] = await Promise.all([
     import('./postgres/audit-store.js'),
     import('./postgres/entra-password.js'),
@@ -89,6 +94,7 @@ export async function createStateStores(
     import('./postgres/notifier.js'),
     import('./postgres/pool.js'),
     import('./postgres/tenant-lock.js'),
+    import('./postgres/trigger-snapshots.js'),
   ]);
   const db = config.database;
   const password =
@@ -135,6 +141,7 @@ export async function createStateStores(
     leases: createPostgresLeaseStore(pool),
     notifier,
     installProgress: createPostgresInstallProgressStore(pool),
+    triggerSnapshots: createPostgresTriggerSnapshots(pool),
     async checkReady() {
       let timer: NodeJS.Timeout | undefined;
       try {

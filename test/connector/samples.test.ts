@@ -24,7 +24,8 @@ interface FoundAction {
 function collectActions(node: unknown, found: FoundAction[] = []): FoundAction[] {
   if (!isObj(node)) return found;
   for (const [key, value] of Object.entries(node)) {
-    if (key === 'actions' && isObj(value)) {
+    // Triggers are connector calls too (a polling trigger is an operation of the definition).
+    if ((key === 'actions' || key === 'triggers') && isObj(value)) {
       for (const [name, action] of Object.entries(value)) {
         if (isObj(action)) found.push({ name, action });
         collectActions(action, found);
@@ -164,6 +165,11 @@ t.test(
     t.match(ids('logic-apps-install-package.json'), /\/install"/);
     t.match(ids('power-automate-add-tenant-rule.json'), /"body\/dryRun": true/);
     t.match(ids('logic-apps-add-tenant-rule.json'), /"dryRun": true/);
+    t.match(ids('power-automate-alert-outside-isolation-change.json'), /"operationId": "OnIsolationPolicyChanged"/);
+    t.match(ids('power-automate-alert-outside-isolation-change.json'), /outside the relay/);
+    const restore = ids('power-automate-restore-isolation-policy.json');
+    t.match(restore, /"operationId": "OnIsolationPolicyChanged"/);
+    t.match(restore, /"operationId": "EnsureIsolationPolicy"[\s\S]*"body\/dryRun": true[\s\S]*"operationId": "EnsureIsolationPolicy"/, 'a dry run first, then the write');
   },
 );
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { sha256Hex } from '../../src/http/api-keys.js';
 import { type Stack, type StackResponse, startStack } from '../helpers/stack.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { type Answer, ContractChecker } from './helpers/contract-check.js';
 
 const SALES = '3f2e1d0c-9b8a-4776-a554-433221100ffe';
@@ -188,6 +189,42 @@ t.test('tenant isolation: reads, dry runs, no-ops, ifRevision, removals, paging,
   await control.addFault({ route: 'bap.isolation.put', kind: 'status', status: 400, message: 'Invalid tenant ID format' });
   t.ok([400, 422].includes((await call('PUT', rule, { body: { direction: 'Outbound' } })).status));
   await control.clearFaults();
+});
+
+t.test('desired state: check and ensure, success and refusals', async (t) => {
+  t.equal((await call('POST', '/v1/tenant-isolation/check', { body: { include: [{ tenant: '*', direction: 'Both' }], enabled: true } })).status, 200);
+  t.equal((await call('POST', '/v1/tenant-isolation/check', { body: {} })).status, 400);
+  t.equal((await call('POST', '/v1/tenant-isolation/ensure', { body: { include: [{ tenant: '*', direction: 'Both' }], dryRun: true } })).status, 200);
+  t.equal((await call('POST', '/v1/tenant-isolation/ensure', { body: { include: [{ tenant: '*', direction: 'Both' }], reason: 'contract ensure' } })).status, 200);
+  t.equal((await call('POST', '/v1/tenant-isolation/ensure', { body: { exact: [] } })).status, 409);
+});
+
+t.test('the install-finished trigger: baseline, nothing new, bad input', async (t) => {
+  const base = await call('GET', `/v1/environments/${SALES}/triggers/package-installs?pollSeconds=60`);
+  t.equal(base.status, 202, JSON.stringify(base.body));
+  const quiet = await call('GET', base.headers.location!.replace(stack.baseUrl, ''));
+  t.equal(quiet.status, 202);
+  // An install started outside the relay, run to its end on the simulated clock.
+  await stack.upstream.appManagement.installPackage(SALES, 'msdyn_FieldInspectionsAnchor', { correlationId: 'contract-outside-install' });
+  await runInstalls();
+  await waitFor(() => control.packageState(SALES, 'msdyn_FieldInspectionsAnchor') === 'Installed', 'the outside install to end');
+  const fired = await call('GET', quiet.headers.location!.replace(stack.baseUrl, ''));
+  t.equal(fired.status, 200, JSON.stringify(fired.body));
+  t.equal((await call('GET', `/v1/environments/${SALES}/triggers/package-installs?cursor=forged`)).status, 400);
+  t.equal((await call('GET', `/v1/environments/${TEAMS}/triggers/package-installs`)).status, 409);
+});
+
+t.test('the isolation policy trigger: baseline, nothing new, changes, bad input', async (t) => {
+  const base = await call('GET', '/v1/tenant-isolation/trigger/changes?pollSeconds=60');
+  t.equal(base.status, 202);
+  const next = () => base.headers.location!.replace(stack.baseUrl, '');
+  t.equal((await call('GET', next())).status, 202);
+  t.equal((await call('PUT', '/v1/tenant-isolation/enabled', { body: { enabled: false, reason: 'contract trigger' } })).status, 200);
+  const fired = await call('GET', next());
+  t.equal(fired.status, 200);
+  t.equal(fired.body.value.length, 1);
+  t.equal((await call('GET', '/v1/tenant-isolation/trigger/changes?pollSeconds=1')).status, 400);
+  t.equal((await call('GET', '/v1/tenant-isolation/trigger/changes?cursor=forged')).status, 400);
 });
 
 t.test('every answer fits the full contract and the connector definition', async (t) => {

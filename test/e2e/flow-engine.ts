@@ -90,6 +90,23 @@ export type ActionParameters = Record<string, unknown>;
 
 const RETRYABLE = (status: number) => status === 408 || status === 429 || status >= 500;
 
+/** What the platform keeps between two checks of a polling trigger. */
+export interface TriggerState {
+  location: string;
+  retryAfterMs: number;
+}
+
+export interface TriggerCheck {
+  fired: boolean;
+  // biome-ignore lint/suspicious/noExplicitAny: test convenience, like ActionResult.body
+  items: any[];
+  statusCode: number;
+  // biome-ignore lint/suspicious/noExplicitAny: test convenience
+  body: any;
+  /** Undefined only when a failed first check gave nothing to follow. */
+  next: TriggerState | undefined;
+}
+
 export class FlowEngine {
   private readonly options: Required<
     Omit<FlowEngineOptions, 'connection' | 'maxSleepMs' | 'actionTimeoutMs'>
@@ -221,6 +238,37 @@ export class FlowEngine {
       requests: log,
       requestedDelaysMs: delays,
       polls,
+    };
+  }
+
+  /**
+   * One check of a polling trigger, as the platform runs it: the first check calls the operation
+   * with the maker's parameters; every later one GETs the Location the previous answer gave (through
+   * the connection, with its credentials). 202 → nothing fires; 200 → the body's items fire. The
+   * state to pass to the next check is the returned `next` (Location and Retry-After).
+   */
+  async pollTrigger(
+    operationId: string,
+    parameters: ActionParameters,
+    previous?: TriggerState,
+  ): Promise<TriggerCheck> {
+    const { op } = this.operation(operationId);
+    if (op['x-ms-trigger'] === undefined) throw new DefinitionMismatch(`${operationId} is not a trigger`);
+    const built = previous ? { method: 'GET', url: previous.location } : this.buildRequest(operationId, parameters);
+    const response = await this.send(built.method, built.url, undefined, true, [], []);
+    const location = response.headers.location;
+    const fired = response.statusCode === 200;
+    if (response.statusCode !== 200 && response.statusCode !== 202)
+      return { fired: false, items: [], statusCode: response.statusCode, body: response.body, next: previous };
+    if (typeof location !== 'string') throw new Error(`${operationId}: ${response.statusCode} without Location`);
+    const retryAfter = retryAfterMs(response.headers['retry-after']);
+    if (retryAfter === undefined) throw new Error(`${operationId}: ${response.statusCode} without Retry-After`);
+    return {
+      fired,
+      items: fired ? ((response.body as Obj).value as unknown[]) : [],
+      statusCode: response.statusCode,
+      body: response.body,
+      next: { location: new URL(location, built.url).toString(), retryAfterMs: retryAfter },
     };
   }
 

@@ -128,7 +128,7 @@ for (const op of byId.values()) {
         : op.path.startsWith('/v1/environments')
           ? 'packages.read'
           : op.path.startsWith('/v1/tenant-isolation')
-            ? op.method === 'GET'
+            ? op.method === 'GET' || op.path.endsWith('/check') // Check posts a desired state but writes nothing
               ? 'isolation.read'
               : 'isolation.write'
             : undefined;
@@ -141,7 +141,8 @@ t.test(
   async (t) => {
     const clientId = defaultSeed().relayApp.clientId;
     const entra = await startStack({
-      env: { AUTH_MODE: 'entra', ENTRA_AUDIENCE: `api://${clientId}`, RATE_LIMIT_PER_MINUTE: '100000' },
+      // Two refused tokens per operation: more than the default failed-authentication budget.
+      env: { AUTH_MODE: 'entra', ENTRA_AUDIENCE: `api://${clientId}`, RATE_LIMIT_PER_MINUTE: '100000', AUTH_FAILURES_PER_MINUTE: '100000' },
     });
     t.teardown(() => entra.close());
     const noRoles = await entra.sim.control.mintToken({
