@@ -4,13 +4,16 @@ import { relayPlugin } from '../http/relay-app.js';
 import { registerEnvironmentRoutes } from './environment-routes.js';
 import { registerOperationRoutes } from './operation-routes.js';
 import { registerPackageRoutes } from './package-routes.js';
-import { createInstallServices, type InstallWiringDeps } from './wiring.js';
+import { createInstallServices, type InstallServices, type InstallWiringDeps } from './wiring.js';
 
-export type InstallsPluginOptions = Omit<InstallWiringDeps, 'log' | 'metrics'>;
+export type InstallsPluginOptions = Omit<InstallWiringDeps, 'log' | 'metrics'> & {
+  /** Services built by the app and shared with other features (rollouts); built here when absent. */
+  services?: InstallServices;
+};
 
 export const installsPlugin = relayPlugin<InstallsPluginOptions>(
   async (app, options) => {
-    const services = createInstallServices({ ...options, log: app.log, metrics: app.metrics });
+    const services = options.services ?? createInstallServices({ ...options, log: app.log, metrics: app.metrics });
     await registerEnvironmentRoutes(app, services);
     await registerPackageRoutes(app, services);
     await registerOperationRoutes(app, services);

@@ -18,6 +18,10 @@ import { migrate } from './postgres/migrate.js';
 import { createPostgresNotifier } from './postgres/notifier.js';
 import { clientConfig, createPool } from './postgres/pool.js';
 import { createPostgresTenantLock } from './postgres/tenant-lock.js';
+import { createPostgresRolloutStore } from './postgres/rollout-store.js';
+import type { RolloutStore } from './rollout-store.js';
+import { createMemoryRolloutStore } from './rollout-store.js';
+import { createFileRolloutStore, rolloutFileBesideAudit } from './rollout-store-file.js';
 
 export interface StateReadiness {
   ok: boolean;
@@ -31,6 +35,8 @@ export interface StateStores {
   installRegistry: InstallRegistry;
   leases: LeaseStore;
   notifier: ChangeNotifier;
+  /** Rollout records (embedded: a file beside the audit file, or memory with AUDIT_STORE=memory). */
+  rollouts: RolloutStore;
   /** For /readyz: can this replica reach its state right now? Always ok when embedded. */
   checkReady(): Promise<StateReadiness>;
   close(): Promise<void>;
@@ -65,6 +71,7 @@ export async function createStateStores(
       installRegistry: new InMemoryInstallRegistry(config.installDeadlineMs, () => clock.now()),
       leases: createEmbeddedLeaseStore(clock),
       notifier,
+      rollouts: createEmbeddedRolloutStore(config, warn),
       checkReady: async () => ({ ok: true, detail: 'embedded state' }),
       async close() {
         await notifier.close();
@@ -117,6 +124,7 @@ export async function createStateStores(
     }),
     leases: createPostgresLeaseStore(pool),
     notifier,
+    rollouts: createPostgresRolloutStore(pool),
     async checkReady() {
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -143,4 +151,14 @@ export async function createStateStores(
       await pool.end();
     },
   };
+}
+
+/** The embedded rollout records: a file beside the audit file, so a restart resumes them. */
+export function createEmbeddedRolloutStore(
+  config: Pick<Config, 'auditStore'>,
+  warn: (fields: Record<string, unknown>, message: string) => void = () => {},
+): RolloutStore {
+  const file = rolloutFileBesideAudit(config.auditStore);
+  if (!file) return createMemoryRolloutStore();
+  return createFileRolloutStore(file, (line) => warn({ line, file }, `rollout store: skipped unreadable line ${line}`));
 }

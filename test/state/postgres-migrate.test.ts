@@ -14,11 +14,11 @@ t.test('replicas starting at once: one applies the migrations, the others find t
   const applied = await Promise.all(clients.map((c) => migrate(c)));
   const appliers = applied.filter((names) => names.length > 0);
   t.equal(appliers.length, 1, 'exactly one replica applied migrations');
-  t.same(appliers[0], ['0001_shared-state', '0002_ended-installs']);
+  t.same(appliers[0], ['0001_shared-state', '0002_ended-installs', '0005_rollouts']);
   const { rows } = await clients[0]!.query(`select name from ${MIGRATIONS_TABLE} order by id`);
   t.same(
     rows.map((r) => r.name),
-    ['0001_shared-state', '0002_ended-installs'],
+    ['0001_shared-state', '0002_ended-installs', '0005_rollouts'],
     'each migration recorded once',
   );
   const tables = await clients[0]!.query(
