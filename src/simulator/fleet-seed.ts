@@ -4,7 +4,7 @@
 //   type               Production, Sandbox, Developer, Trial in turn; region unitedstates, europe, asia in turn
 //   Fleet Tracker      offered everywhere with Dataverse except i % 20 === 3 (not offered there);
 //                      installed at 1.0.0.0 (update available) where i % 3 === 0, current (2.0.0.0) where i % 7 === 0
-//   busy               for 10 simulated seconds after the start where i % 15 === 2 (installs get 409 until then)
+//   busy               for 120 simulated seconds after the start where i % 15 === 2 (installs get 409 until then)
 //   failing            the install fails where i % 25 === 5
 // docs/simulator.md describes it; keep the two in step.
 import type { SeedEnvironment, SeedPackage, SimulatorSeed } from './types.js';
@@ -27,7 +27,7 @@ export function fleetEnvironment(i: number): SeedEnvironment {
     location: REGIONS[(i - 1) % REGIONS.length]!,
     environmentSku: type,
     ...(i % 10 === 0 ? {} : { dataverseUrl: `https://fleet${i}.crm.dynamics.com/` }),
-    ...(i % 15 === 2 ? { busySeconds: 10 } : {}),
+    ...(i % 15 === 2 ? { busySeconds: 120 } : {}),
   };
 }
 
