@@ -1,7 +1,7 @@
 // `npm run bench`: every figure measured in this one run, printed as a table and written to
 // bench/results.json. Ratios are labelled `ratio`; the rest are counts or measured differences.
 //   --quick       smaller loads (a smoke run, figures not for the README)
-//   --only=a,b    sections: overhead, waits, isolation, coldstart
+//   --only=a,b    sections: overhead, waits, isolation, coldstart, rollouts
 //   --no-build    run dist/ as it is (e.g. to measure an experiment)
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { startPassthrough } from './lib/passthrough-process.js';
 import { reRunWithRaisedFileLimit } from './lib/raise-nofile.js';
 import { RELAY_ENTRY, startRelayProcess } from './lib/relay-process.js';
 import { measureRelayOverhead } from './relay-overhead.js';
+import { measureRolloutFleet } from './rollout-fleet.js';
 import { measureWaitCoalescing } from './wait-coalescing.js';
 
 reRunWithRaisedFileLimit();
@@ -84,6 +85,10 @@ try {
 } finally {
   await sim.close();
 }
+// A simulator of its own: the fleet of environments.
+if (want('rollouts')) {
+  results.rolloutFleet = await section('rollouts', () => measureRolloutFleet({ environments: quick ? 60 : 200, maxConcurrent: 10, speed: 2 }));
+}
 results.totalSeconds = (Date.now() - t0) / 1000;
 
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
@@ -131,6 +136,14 @@ function renderTable(r: Record<string, any>): string {
     );
     lines.push(
       `live mode (simulator already running) to first GET /v1/environments 200: ${f(c.liveModeFirstV1MedianMs, 0)} ms, ratio ${f(c.liveModeFirstV1Ratio)}; CPU ${f(c.cpuMedianMs.liveFirstV1, 0)} ms, ratio ${f(c.cpuRatio.liveFirstV1)}`,
+    );
+  }
+  if (r.rolloutFleet) {
+    const x = r.rolloutFleet;
+    lines.push('', `rollout: one package over ${x.environments} simulated environments, maxConcurrent ${x.maxConcurrent}, simulator speed ${x.simulatorSpeed}; load average ${la(r.loadAverage1m.rollouts)}`);
+    lines.push('installs needed | skipped current · other | succeeded · failed | POSTs per installed env (min–max) | POSTs where current | status calls per installed env (mean · max) | one install ms | waves | rollout ms | duration ÷ (waves × one install)');
+    lines.push(
+      `${x.installsNeeded} | ${x.skippedCurrent} · ${x.skippedOther} | ${x.succeeded} · ${x.failed} | ${x.postsPerInstalledEnvironment.min}–${x.postsPerInstalledEnvironment.max} | ${x.postsWhereCurrent} | ${f(x.statusCallsPerInstalledEnvironment.mean, 1)} · ${x.statusCallsPerInstalledEnvironment.max} | ${x.oneInstallMs} | ${x.waves} | ${x.rolloutMs} | ratio ${f(x.durationRatio)}`,
     );
   }
   lines.push('', `total ${f(r.totalSeconds, 0)} s`);
