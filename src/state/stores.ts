@@ -60,6 +60,7 @@ export async function createStateStores(
   const warn = options.warn ?? (() => {});
   if (config.stateStore === 'embedded' || !config.database) {
     const notifier = createEmbeddedNotifier();
+    const rollouts = createEmbeddedRolloutStore(config, warn);
     const auditStore = createAuditStore(config.auditStore, {
       onBadLine: (line, reason) =>
         warn({ line, auditStore: config.auditStore }, `audit store: skipped line ${line}: ${reason}`),
@@ -71,10 +72,11 @@ export async function createStateStores(
       installRegistry: new InMemoryInstallRegistry(config.installDeadlineMs, () => clock.now()),
       leases: createEmbeddedLeaseStore(clock),
       notifier,
-      rollouts: createEmbeddedRolloutStore(config, warn),
+      rollouts,
       checkReady: async () => ({ ok: true, detail: 'embedded state' }),
       async close() {
         await notifier.close();
+        await rollouts.close();
         await auditStore.close();
       },
     };
