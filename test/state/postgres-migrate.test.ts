@@ -26,7 +26,7 @@ t.test('replicas starting at once: one applies the migrations, the others find t
   );
   t.same(
     tables.rows.map((r) => r.table_name),
-    ['relay_audit', 'relay_install', 'relay_install_ended', 'relay_lease', MIGRATIONS_TABLE].sort(),
+    ['relay_audit', 'relay_install', 'relay_install_ended', 'relay_lease', 'relay_rollouts', MIGRATIONS_TABLE].sort(),
   );
   t.same(await migrate(clients[1]!), [], 'a later start applies nothing');
 });
