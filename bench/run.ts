@@ -1,7 +1,7 @@
 // `npm run bench`: every figure measured in this one run, printed as a table and written to
 // bench/results.json. Ratios are labelled `ratio`; the rest are counts or measured differences.
 //   --quick       smaller loads (a smoke run, figures not for the README)
-//   --only=a,b    sections: overhead, waits, isolation, triggers, coldstart, replicas
+//   --only=a,b    sections: overhead, waits, isolation, triggers, coldstart, replicas, rollouts
 //   --no-build    run dist/ as it is (e.g. to measure an experiment)
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { RELAY_ENTRY, startRelayProcess } from './lib/relay-process.js';
 import { measureRelayOverhead } from './relay-overhead.js';
 import { measureReplicas } from './replicas.js';
 import { measureTriggerPolls } from './trigger-polls.js';
+import { measureRolloutFleet } from './rollout-fleet.js';
 import { measureWaitCoalescing } from './wait-coalescing.js';
 
 reRunWithRaisedFileLimit();
@@ -95,6 +96,10 @@ try {
 } finally {
   await sim.close();
 }
+// A simulator of its own: the fleet of environments.
+if (want('rollouts')) {
+  results.rolloutFleet = await section('rollouts', () => measureRolloutFleet({ environments: quick ? 60 : 200, maxConcurrent: 10, speed: 2 }));
+}
 results.totalSeconds = (Date.now() - t0) / 1000;
 
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
@@ -158,6 +163,14 @@ function renderTable(r: Record<string, any>): string {
     for (const i of x.isolation) lines.push(`isolation one-rule changes/s, ${i.replicas} replica(s), ${i.writers} writers: ${f(i.changesPerSecond, 1)} (failures ${i.failures})`);
     lines.push(`isolation changes/s 3 replicas vs 1: ratio ${f(x.isolationRatio3to1)}`);
     lines.push(`cold start of one more replica (database running) to /readyz 200: median ${f(x.coldStartMedianMs, 0)} ms (${x.coldStartMs.join(', ')})`);
+  }
+  if (r.rolloutFleet) {
+    const x = r.rolloutFleet;
+    lines.push('', `rollout: one package over ${x.environments} simulated environments, maxConcurrent ${x.maxConcurrent}, simulator speed ${x.simulatorSpeed}; load average ${la(r.loadAverage1m.rollouts)}`);
+    lines.push('installs needed | skipped current · other | succeeded · failed | POSTs per installed env (min–max) | POSTs where current | status calls per installed env (mean · max) | one install ms | waves | rollout ms | duration ÷ (waves × one install)');
+    lines.push(
+      `${x.installsNeeded} | ${x.skippedCurrent} · ${x.skippedOther} | ${x.succeeded} · ${x.failed} | ${x.postsPerInstalledEnvironment.min}–${x.postsPerInstalledEnvironment.max} | ${x.postsWhereCurrent} | ${f(x.statusCallsPerInstalledEnvironment.mean, 1)} · ${x.statusCallsPerInstalledEnvironment.max} | ${x.oneInstallMs} | ${x.waves} | ${x.rolloutMs} | ratio ${f(x.durationRatio)}`,
+    );
   }
   lines.push('', `total ${f(r.totalSeconds, 0)} s`);
   return lines.join('\n');

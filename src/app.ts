@@ -18,9 +18,12 @@ import type { RelayApp } from './http/relay-app.js';
 import { securityHeadersPlugin } from './http/security-headers.js';
 import { shutdownPlugin } from './http/shutdown.js';
 import { installsPlugin } from './installs/plugin.js';
-import type { InstallWiringDeps } from './installs/wiring.js';
+import { createInstallServices, type InstallWiringDeps } from './installs/wiring.js';
 import { isolationPlugin } from './isolation/plugin.js';
 import { ROUTER_PATH_VALUE_LIMIT } from './path-values.js';
+import { rolloutsPlugin, type RolloutTuning } from './rollouts/plugin.js';
+import { createEmbeddedLeaseStore } from './state/leases.js';
+import { createEmbeddedRolloutStore } from './state/stores.js';
 import type { AuditStore } from './state/audit-store.js';
 import { createStateStores, type StateStores } from './state/stores.js';
 import type { TenantLock } from './state/tenant-lock.js';
@@ -45,6 +48,8 @@ export interface AppDeps {
   state?: StateStores;
   /** Install polling and registry overrides (tests, the benchmark, a shared registry). */
   installs?: Pick<InstallWiringDeps, 'pollPolicy' | 'registry' | 'shared'>;
+  /** Rollout retry and lease timing (tests run them faster). */
+  rollouts?: RolloutTuning;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -117,13 +122,28 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
           shared: { leases: state.leases, notifier: state.notifier, progress: state.installProgress },
         }
       : {};
-  await app.register(installsPlugin, {
+  // Built here, not inside the plugin, so rollouts share the install registry and pollers: a
+  // rollout's install and a single InstallPackage for the same environment meet and join.
+  const installServices = createInstallServices({
     config,
     upstream: deps.upstream,
     clock,
     ...sharedInstalls,
     ...deps.installs,
     ...(state && { triggerSnapshots: state.triggerSnapshots }),
+    log: app.log,
+    metrics: app.metrics,
+  });
+  await app.register(installsPlugin, { config, upstream: deps.upstream, clock, services: installServices });
+  const rolloutStore =
+    state?.rollouts ?? createEmbeddedRolloutStore(config, (fields, message) => app.log.warn(fields, message));
+  if (!state) app.addHook('onClose', () => rolloutStore.close());
+  await app.register(rolloutsPlugin, {
+    installs: installServices,
+    store: rolloutStore,
+    leases: state?.leases ?? createEmbeddedLeaseStore(clock),
+    clock,
+    ...deps.rollouts,
   });
   return app;
 }

@@ -76,7 +76,11 @@ export class WaitUrls {
 
   /** Absolute, signed wait URL. */
   signedUrl(origin: string, p: WaitUrlParams): string {
-    const target = waitPathAndQuery(p);
+    return this.signTarget(origin, waitPathAndQuery(p));
+  }
+
+  /** Absolute, signed URL of any relay-relative GET target (a rollout's wait URL too). */
+  signTarget(origin: string, target: string): string {
     const sig = this.signer.sign(target, this.now());
     return `${origin}${target}${target.includes('?') ? '&' : '?'}sig=${sig}`;
   }

@@ -1,4 +1,4 @@
-// `npm run simulator -- [--port N] [--host H] [--seed file.json] [--speed X]`: the simulator alone.
+// `npm run simulator -- [--port N] [--host H] [--seed file.json] [--speed X] [--environments N]`: the simulator alone.
 import { parseArgs } from 'node:util';
 import { startSimulator } from './index.js';
 
@@ -9,6 +9,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: process.env['SIMULATOR_SEED'] },
     speed: { type: 'string', default: '1' },
     logger: { type: 'boolean', default: false },
+    environments: { type: 'string', default: '0' },
   },
 });
 
@@ -16,6 +17,11 @@ const port = Number(values.port);
 const speed = Number(values.speed);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`--port must be a port number (0-65535), got '${values.port}'.`);
+  process.exit(2);
+}
+const environments = Number(values.environments);
+if (!Number.isInteger(environments) || environments < 0 || environments > 5000) {
+  console.error(`--environments must be a whole number from 0 to 5000, got '${values.environments}'.`);
   process.exit(2);
 }
 if (!(speed > 0)) {
@@ -29,6 +35,7 @@ const sim = await startSimulator({
   seed: values.seed,
   speed,
   logger: values.logger,
+  environments,
 });
 console.log(`Upstream simulator listening on ${sim.origin}
   CA certificate:   ${sim.caCertPath}   (e.g. NODE_EXTRA_CA_CERTS=${sim.caCertPath})

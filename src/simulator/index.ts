@@ -14,6 +14,7 @@ import { registerEntraDiscovery } from './entra.js';
 import { registerEntraToken } from './entra-token.js';
 import { routeMeta, type SimContext, type Surface } from './http-common.js';
 import { registerPpapi } from './ppapi.js';
+import { withFleet } from './fleet-seed.js';
 import { defaultSeed, loadSeedFile, validateSeed } from './seed.js';
 import { SimState } from './state.js';
 import { relayAppCertificate, serverCertificate } from './tls.js';
@@ -29,6 +30,7 @@ import type {
 
 export * from './types.js';
 export { DEMO_ENVIRONMENTS, DEMO_TENANTS, defaultSeed } from './seed.js';
+export { FLEET_PACKAGE, FLEET_VERSION, fleetEnvironment, fleetEnvironmentId } from './fleet-seed.js';
 
 const STATUS_CODES: Record<number, string> = {
   400: 'BadRequest',
@@ -85,10 +87,11 @@ function installBodyParsers(app: FastifyInstance) {
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
-  const seed: SimulatorSeed =
+  let seed: SimulatorSeed =
     typeof opts.seed === 'string'
       ? loadSeedFile(opts.seed)
       : validateSeed(structuredClone(opts.seed ?? defaultSeed()));
+  if (opts.environments) seed = validateSeed(withFleet(seed, opts.environments));
   const speed = opts.speed ?? 1;
   const clock = new SimClock(speed);
   const state = new SimState(seed, clock, speed);

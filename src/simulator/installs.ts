@@ -47,22 +47,37 @@ export interface OperationView {
 
 const DEFAULT_INSTALL_SECONDS = 5;
 
+/** What an install listed in a package's failsIn reports, unless the package names its own error. */
+const FLEET_INSTALL_ERROR = {
+  errorCode: -2147188475,
+  errorName: 'SolutionImportFailed',
+  message: 'A required component is missing in this environment',
+  source: 'Dataverse',
+  statusCode: 400,
+  type: 'InstallException',
+};
+
 export class InstallModel {
   private envs = new Map<string, Map<string, EnvPackage>>();
   private operations = new Map<string, InstallOperation>();
+  private busyUntil = new Map<string, { id: string; at: number }>();
 
   constructor(
     private readonly clock: SimClock,
     seed: SimulatorSeed,
   ) {
     const dataverseEnvs = seed.environments.filter((e) => e.dataverseUrl).map((e) => e.id);
-    for (const env of seed.environments) this.envs.set(env.id, new Map());
+    for (const env of seed.environments) {
+      this.envs.set(env.id, new Map());
+      if (env.busySeconds) this.busyUntil.set(env.id, { id: randomUUID(), at: clock.now() + env.busySeconds * 1000 });
+    }
     for (const def of seed.packages) {
       for (const envId of def.environments ?? dataverseEnvs) {
-        const instance: PackageInstance | undefined = def.installed
+        const installedVersion = def.installedIn?.[envId] ?? def.installed?.version;
+        const instance: PackageInstance | undefined = installedVersion
           ? {
               instancePackageId: randomUUID(),
-              version: def.installed.version,
+              version: installedVersion,
               state: 'Installed',
               errorDetails: null,
             }
@@ -85,6 +100,12 @@ export class InstallModel {
     return entry.instance?.state ?? 'None';
   }
 
+  /** Another package operation the seed says keeps the environment busy (busySeconds), not one of ours. */
+  outsideOperation(environmentId: string): { id: string } | undefined {
+    const until = this.busyUntil.get(environmentId);
+    return until !== undefined && this.clock.now() < until.at ? { id: until.id } : undefined;
+  }
+
   busy(environmentId: string): InstallOperation | undefined {
     this.advance(environmentId);
     return [...this.operations.values()].find((op) => op.environmentId === environmentId && !op.finalized);
@@ -104,9 +125,13 @@ export class InstallModel {
       createdAt: this.clock.now(),
       notStartedMs: totalMs * 0.2,
       runningMs: totalMs * 0.8,
-      outcome: entry.def.install?.outcome ?? 'Succeeded',
-      error: entry.def.install?.error ?? null,
-      statusMessage: entry.def.install?.statusMessage ?? null,
+      ...(entry.def.failsIn?.includes(environmentId)
+        ? { outcome: 'Failed' as const, error: entry.def.install?.error ?? FLEET_INSTALL_ERROR, statusMessage: 'Installation failed' }
+        : {
+            outcome: entry.def.install?.outcome ?? 'Succeeded',
+            error: entry.def.install?.error ?? null,
+            statusMessage: entry.def.install?.statusMessage ?? null,
+          }),
       previous: entry.instance ? { ...entry.instance } : undefined,
       finalized: false,
     };

@@ -195,7 +195,7 @@ export function registerPpapi(app: FastifyInstance, ctx: SimContext) {
       const offered = state.installs.packages(env.id).some((p) => p.def.uniqueName === name);
       if (!offered)
         return ppapiError(reply, 400, 'BadRequest', 'Package requested for installation was not found');
-      const running = state.installs.busy(env.id);
+      const running = state.installs.busy(env.id) ?? state.installs.outsideOperation(env.id);
       if (running) {
         return state.behaviour.busyStatus === 409
           ? ppapiError(

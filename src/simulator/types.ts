@@ -13,6 +13,8 @@ export interface SimulatorOptions {
   tls?: { keyFile: string; certFile: string };
   /** Fastify request logging. Default false. */
   logger?: boolean;
+  /** Adds this many generated environments and a fleet package to the seed (fleet-seed.ts). */
+  environments?: number;
 }
 
 export interface Simulator {
@@ -228,6 +230,8 @@ export interface SeedEnvironment {
   isDefault?: boolean;
   /** Dataverse instance URL; omit (or '') for an environment without Dataverse. */
   dataverseUrl?: string;
+  /** Busy with another package operation for this many (simulated) seconds after the seed: installs get 409. */
+  busySeconds?: number;
 }
 
 export interface SeedPackage {
@@ -248,6 +252,10 @@ export interface SeedPackage {
   environments?: string[];
   /** Already installed in those environments at this version (older than `version` = update available). */
   installed?: { version: string };
+  /** Installed at these versions in these environments (environment id → version); wins over `installed`. */
+  installedIn?: Record<string, string>;
+  /** Installs in these environments fail (with `install.error` or a generic import failure). */
+  failsIn?: string[];
   /** What an install does. Default: succeeds after 5 s (at speed 1). */
   install?: {
     outcome?: 'Succeeded' | 'Failed' | 'Canceled';

@@ -11,7 +11,10 @@ import { createInProcessTenantLock, type TenantLock } from './tenant-lock.js';
 import type { InstallProgressStore } from './install-progress.js';
 import { createEmbeddedLeaseStore, type LeaseStore } from './leases.js';
 import { type ChangeNotifier, createEmbeddedNotifier } from './notifier.js';
+import type { RolloutStore } from './rollout-store.js';
 import { createEmbeddedTriggerSnapshots, type TriggerSnapshotStore } from './trigger-snapshots.js';
+import { createMemoryRolloutStore } from './rollout-store.js';
+import { createFileRolloutStore, rolloutFileBesideAudit } from './rollout-store-file.js';
 
 export interface StateReadiness {
   ok: boolean;
@@ -29,6 +32,8 @@ export interface StateStores {
   installProgress?: InstallProgressStore;
   /** What polling triggers last saw, by policy revision. */
   triggerSnapshots: TriggerSnapshotStore;
+  /** Rollout records (embedded: a file beside the audit file, or memory with AUDIT_STORE=memory). */
+  rollouts: RolloutStore;
   /** For /readyz: can this replica reach its state right now? Always ok when embedded. */
   checkReady(): Promise<StateReadiness>;
   close(): Promise<void>;
@@ -52,6 +57,7 @@ export async function createStateStores(
   const warn = options.warn ?? (() => {});
   if (config.stateStore === 'embedded' || !config.database) {
     const notifier = createEmbeddedNotifier();
+    const rollouts = createEmbeddedRolloutStore(config, warn);
     const auditStore = createAuditStore(config.auditStore, {
       onBadLine: (line, reason) =>
         warn({ line, auditStore: config.auditStore }, `audit store: skipped line ${line}: ${reason}`),
@@ -64,9 +70,11 @@ export async function createStateStores(
       leases: createEmbeddedLeaseStore(clock),
       notifier,
       triggerSnapshots: createEmbeddedTriggerSnapshots(config.auditStore),
+      rollouts,
       checkReady: async () => ({ ok: true, detail: 'embedded state' }),
       async close() {
         await notifier.close();
+        await rollouts.close();
         await auditStore.close();
       },
     };
@@ -84,6 +92,7 @@ export async function createStateStores(
     { clientConfig, createPool },
     { createPostgresTenantLock },
     { createPostgresTriggerSnapshots },
+    { createPostgresRolloutStore },
   ] = await Promise.all([
     import('./postgres/audit-store.js'),
     import('./postgres/entra-password.js'),
@@ -95,6 +104,7 @@ export async function createStateStores(
     import('./postgres/pool.js'),
     import('./postgres/tenant-lock.js'),
     import('./postgres/trigger-snapshots.js'),
+    import('./postgres/rollout-store.js'),
   ]);
   const db = config.database;
   const password =
@@ -142,6 +152,7 @@ export async function createStateStores(
     notifier,
     installProgress: createPostgresInstallProgressStore(pool),
     triggerSnapshots: createPostgresTriggerSnapshots(pool),
+    rollouts: createPostgresRolloutStore(pool),
     async checkReady() {
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -168,4 +179,16 @@ export async function createStateStores(
       await pool.end();
     },
   };
+}
+
+/** The embedded rollout records: a file beside the audit file, so a restart resumes them. */
+export function createEmbeddedRolloutStore(
+  config: Pick<Config, 'auditStore'>,
+  warn: (fields: Record<string, unknown>, message: string) => void = () => {},
+): RolloutStore {
+  const file = rolloutFileBesideAudit(config.auditStore);
+  if (!file) return createMemoryRolloutStore();
+  return createFileRolloutStore(file, (line) =>
+    warn({ line, file }, `rollout store: skipped unreadable line ${line}`),
+  );
 }

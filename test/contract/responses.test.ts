@@ -227,6 +227,31 @@ t.test('the isolation policy trigger: baseline, nothing new, changes, bad input'
   t.equal((await call('GET', '/v1/tenant-isolation/trigger/changes?cursor=forged')).status, 400);
 });
 
+t.test('rollouts', async (t) => {
+  const body = { packageUniqueName: 'msdyn_FieldInspectionsAnchor', environmentIds: [SALES, TEAMS], reason: 'contract' };
+  t.equal((await call('POST', '/v1/rollouts', { body: { ...body, dryRun: true } })).status, 200);
+  t.equal((await call('POST', '/v1/rollouts', { body: { reason: 'contract', environmentIds: [SALES] } })).status, 400);
+  freeze();
+  const started = await call('POST', '/v1/rollouts', { body });
+  t.equal(started.status, 202);
+  t.equal((await poll(started.headers.location!)).status, 202);
+  t.equal((await call('GET', `/v1/rollouts/${started.body.rolloutId}`)).status, 200);
+  t.equal((await call('POST', `/v1/rollouts/${started.body.rolloutId}/cancel`, { body: { reason: 'contract' } })).status, 200);
+  await runInstalls();
+  t.equal((await poll(started.headers.location!, '&waitSeconds=60')).status, 422, 'canceled fails the action');
+  const failing = await call('POST', '/v1/rollouts?failOnError=false&waitSeconds=60', { body: { ...body, packageUniqueName: 'msdyn_SalesInsightsAddOn' } });
+  t.equal(failing.status, 200);
+  t.equal(failing.body.status, 'Failed');
+  const list = await call('GET', '/v1/rollouts?pageSize=1');
+  t.equal(list.status, 200);
+  t.ok(list.body.nextLink);
+  t.equal((await call('GET', '/v1/rollouts?continuationToken=forged')).status, 400);
+  const unknown = randomUUID();
+  t.equal((await call('GET', `/v1/rollouts/${unknown}`)).status, 404);
+  t.equal((await call('POST', `/v1/rollouts/${unknown}/cancel`, { body: { reason: 'contract' } })).status, 404);
+  t.equal((await call('POST', `/v1/rollouts/${unknown}/cancel`, { body: {} })).status, 400);
+});
+
 t.test('every answer fits the full contract and the connector definition', async (t) => {
   const violations = answers.flatMap((a) => checker.check(a));
   t.same(violations, [], `${answers.length} answers checked`);

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { request as undiciRequest } from 'undici';
-import { buildApp, type RelayApp } from '../../src/app.js';
+import { type AppDeps, buildApp, type RelayApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { RelayMetrics } from '../../src/http/metrics.js';
@@ -37,6 +37,8 @@ export interface StackOptions {
   clock?: Clock;
   /** Extra options for createUpstreamClients (backoff, scopes...). */
   upstreamOptions?: UpstreamClientOptions;
+  /** Rollout timing for buildApp (shorter retries and leases in tests). */
+  rollouts?: AppDeps['rollouts'];
 }
 
 export interface StackResponse {
@@ -93,7 +95,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     cleanups.push(() => upstream.close());
-    const app = await buildApp({ config, upstream, metrics, ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
+    const app = await buildApp({ config, upstream, metrics, ...(opts.rollouts ? { rollouts: opts.rollouts } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.logger ? { logger: opts.logger } : {}) });
     cleanups.push(() => app.close());
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();

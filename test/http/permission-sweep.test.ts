@@ -127,6 +127,10 @@ for (const op of byId.values()) {
         ? 'packages.install'
         : op.path.startsWith('/v1/environments')
           ? 'packages.read'
+          : op.path.startsWith('/v1/rollouts')
+            ? op.method === 'GET'
+              ? 'packages.read'
+              : 'packages.install'
           : op.path.startsWith('/v1/tenant-isolation')
             ? op.method === 'GET' || op.path.endsWith('/check') // Check posts a desired state but writes nothing
               ? 'isolation.read'
@@ -141,7 +145,7 @@ t.test(
   async (t) => {
     const clientId = defaultSeed().relayApp.clientId;
     const entra = await startStack({
-      // Two refused tokens per operation: more than the default failed-authentication budget.
+      // Two refused calls per operation: more than the default failed-authentication budget.
       env: { AUTH_MODE: 'entra', ENTRA_AUDIENCE: `api://${clientId}`, RATE_LIMIT_PER_MINUTE: '100000', AUTH_FAILURES_PER_MINUTE: '100000' },
     });
     t.teardown(() => entra.close());

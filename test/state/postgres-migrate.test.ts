@@ -14,11 +14,11 @@ t.test('replicas starting at once: one applies the migrations, the others find t
   const applied = await Promise.all(clients.map((c) => migrate(c)));
   const appliers = applied.filter((names) => names.length > 0);
   t.equal(appliers.length, 1, 'exactly one replica applied migrations');
-  t.same(appliers[0], ['0001_shared-state', '0002_ended-installs', '0003_trigger-cursors', '0004_install-progress']);
+  t.same(appliers[0], ['0001_shared-state', '0002_ended-installs', '0003_trigger-cursors', '0004_install-progress', '0005_rollouts']);
   const { rows } = await clients[0]!.query(`select name from ${MIGRATIONS_TABLE} order by id`);
   t.same(
     rows.map((r) => r.name),
-    ['0001_shared-state', '0002_ended-installs', '0003_trigger-cursors', '0004_install-progress'],
+    ['0001_shared-state', '0002_ended-installs', '0003_trigger-cursors', '0004_install-progress', '0005_rollouts'],
     'each migration recorded once',
   );
   const tables = await clients[0]!.query(
@@ -26,7 +26,7 @@ t.test('replicas starting at once: one applies the migrations, the others find t
   );
   t.same(
     tables.rows.map((r) => r.table_name),
-    ['relay_audit', 'relay_install', 'relay_install_ended', 'relay_install_progress', 'relay_lease', 'relay_trigger_snapshots', MIGRATIONS_TABLE].sort(),
+    ['relay_audit', 'relay_install', 'relay_install_ended', 'relay_install_progress', 'relay_lease', 'relay_rollouts', 'relay_trigger_snapshots', MIGRATIONS_TABLE].sort(),
   );
   t.same(await migrate(clients[1]!), [], 'a later start applies nothing');
 });
