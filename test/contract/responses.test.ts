@@ -205,9 +205,9 @@ t.test('the install-finished trigger: baseline, nothing new, bad input', async (
   const quiet = await call('GET', base.headers.location!.replace(stack.baseUrl, ''));
   t.equal(quiet.status, 202);
   // An install started outside the relay, run to its end on the simulated clock.
-  await stack.upstream.appManagement.installPackage(SALES, 'msdyn_FieldInspectionsAnchor', { correlationId: 'contract-outside-install' });
+  await stack.upstream.appManagement.installPackage(SALES, 'msdyn_AppDeploymentAnchor', { correlationId: 'contract-outside-install' });
   await runInstalls();
-  await waitFor(() => control.packageState(SALES, 'msdyn_FieldInspectionsAnchor') === 'Installed', 'the outside install to end');
+  await waitFor(() => control.packageState(SALES, 'msdyn_AppDeploymentAnchor') === 'Installed', 'the outside update to end');
   const fired = await call('GET', quiet.headers.location!.replace(stack.baseUrl, ''));
   t.equal(fired.status, 200, JSON.stringify(fired.body));
   t.equal((await call('GET', `/v1/environments/${SALES}/triggers/package-installs?cursor=forged`)).status, 400);
