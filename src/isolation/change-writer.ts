@@ -1,3 +1,6 @@
+// Longer than most files: every way a write can end (no-op, dry run, conflict, unknown outcome,
+// success) is decided here in order, next to the audit record it leaves; split, a reader would
+// lose the guarantee that each path writes its completion exactly once.
 // One isolation change, start to finish, inside the per-tenant lock: read a PolicySnapshot, plan
 // the change on it, answer no-ops and dry runs without writing, make the audit intent durable,
 // then run the write attempts (write-attempts.ts) and turn how they ended into an audit

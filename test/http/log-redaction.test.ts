@@ -1,23 +1,11 @@
 // Secrets never reach the logs: capture everything pino writes at trace level while calls carry
 // API keys, bearer tokens and signed wait URLs (accepted and refused), then search for each secret.
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import { captureLogs } from '../helpers/capture-logs.js';
 import t from 'tap';
 import { sha256Hex } from '../../src/http/api-keys.js';
 import { loggerOptions } from '../../src/http/logging.js';
 import { startLocalEntra } from './support/local-entra.js';
 import { buildProbeApp } from './support/probe-app.js';
-
-function captureLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { logger: pino(loggerOptions('trace'), stream), text: () => lines.join('') };
-}
 
 t.test('API keys, bearer tokens and wait-URL signatures never appear in the log', async (t) => {
   const entra = await startLocalEntra();
@@ -26,7 +14,7 @@ t.test('API keys, bearer tokens and wait-URL signatures never appear in the log'
   const DEMO = 'very-secret-demo-key-0123456789';
   const WRONG = 'wrong-secret-key-0123456789';
   const SIG = '4102444800.SECRETSIGNATUREabcdefghijklmnopqrstuvwxyz0123456';
-  const cap = captureLogger();
+  const cap = captureLogs(loggerOptions('trace'));
   const keyApp = await buildProbeApp({ AUTH_MODE: 'apikey', API_KEYS: `flows:${sha256Hex(KEY)}:packages.read`, DEMO_API_KEY: DEMO }, cap.logger);
   const entraApp = await buildProbeApp(
     { AUTH_MODE: 'entra', UPSTREAM_AUTH: 'obo', AZURE_AUTHORITY_HOST: entra.origin, ENTRA_AUDIENCE: 'api://admin-relay', ENTRA_ALLOWED_TENANTS: entra.tenantId },
@@ -69,7 +57,7 @@ t.test('the whole stack at trace level: no key, client secret, wait secret, sign
   const { startStack } = await import('../helpers/stack.js');
   const { defaultSeed } = await import('../../src/simulator/index.js');
   const clientId = defaultSeed().relayApp.clientId;
-  const cap = captureLogger();
+  const cap = captureLogs(loggerOptions('trace'));
   const stack = await startStack({
     logger: cap.logger,
     env: { AUTH_MODE: 'entra', UPSTREAM_AUTH: 'obo', ENTRA_AUDIENCE: `api://${clientId}`, LOG_LEVEL: 'trace' },

@@ -1,8 +1,7 @@
 // How InstallPackage uses what upstream's install answer carries: the Operation-Location it gives is
 // polled as given (its api-version kept), one on another host is refused with a log line, and the
 // x-ms-correlation-id of a failed install POST reaches the caller.
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import { captureLogs } from '../helpers/capture-logs.js';
 import t from 'tap';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/seed.js';
 import { startStack } from '../helpers/stack.js';
@@ -12,16 +11,8 @@ const ENV = DEMO_ENVIRONMENTS.sales;
 const install = (name: string) => `/v1/environments/${ENV}/packages/${name}/install`;
 
 type LogLine = { event?: string; [k: string]: unknown };
-const lines: LogLine[] = [];
-const logger = pino(
-  { level: 'info' },
-  new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      cb();
-    },
-  }),
-);
+const logs = captureLogs({ level: 'info' });
+const { logger } = logs;
 
 t.test('install answers', async (t) => {
   const stack = await startStack({ logger });
@@ -56,7 +47,7 @@ t.test('install answers', async (t) => {
     stack.sim.control.setOption('operationLocationOrigin', 'https://elsewhere.example');
     const first = await stack.request('POST', install('msdyn_FieldInspectionsAnchor'));
     t.equal(first.status, 202);
-    const refused = lines.find((l) => l.event === 'install.operationUrlRefused');
+    const refused = logs.lines<LogLine>().find((l) => l.event === 'install.operationUrlRefused');
     t.match(refused, { host: 'https://elsewhere.example', packageUniqueName: 'msdyn_FieldInspectionsAnchor', operationId: first.body.operationId });
     t.match(String(refused?.msg), /PPAPI_BASE_URL/);
     const run = await followLikeEngine(first);

@@ -4,8 +4,7 @@
 // no management application registered (app-only tokens are refused), and its call log names the
 // subject of every upstream token, so each status call shows whose token it carried.
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import { captureLogs } from '../helpers/capture-logs.js';
 import t from 'tap';
 import { createWaitUrlSigner } from '../../src/installs/wait-url.js';
 import { DEMO_ENVIRONMENTS, defaultSeed } from '../../src/simulator/index.js';
@@ -16,16 +15,8 @@ const ENV = DEMO_ENVIRONMENTS.sales;
 const CLIENT_ID = defaultSeed().relayApp.clientId;
 const APP_ID_URI = `api://${CLIENT_ID}`;
 // Everything the relay logs, at debug level, to check that no token ever appears in it.
-const logged: string[] = [];
-const logger = pino(
-  { level: 'debug' },
-  new Writable({
-    write(chunk, _enc, cb) {
-      logged.push(String(chunk));
-      cb();
-    },
-  }),
-);
+const logs = captureLogs({ level: 'debug' });
+const { logger } = logs;
 const minted: string[] = [];
 const stack = await startStack({
   logger,
@@ -148,7 +139,7 @@ t.test('the starter’s token is not used past its exp; a credentialed poll brin
 });
 
 t.test('tokens are never logged', async (t) => {
-  const log = logged.join('');
+  const log = logs.text();
   t.ok(log.includes('install.finished'), 'the relay did log the installs');
   t.ok(minted.length >= 5);
   // The signature part alone would identify a token; none of it appears anywhere.

@@ -1,8 +1,7 @@
 // InstallPackage over HTTP against the simulator: the async pattern to the end without
 // credentials, failures, already installed, joining (50 concurrent → one POST; an install
 // already under way upstream), busy and throttled upstream answers, and the install log.
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import { captureLogs } from '../helpers/capture-logs.js';
 import t from 'tap';
 import { DEMO_ENVIRONMENTS } from '../../src/simulator/seed.js';
 import { startStack } from '../helpers/stack.js';
@@ -12,16 +11,8 @@ const ENV = DEMO_ENVIRONMENTS.sales;
 const install = (name: string, query = '') => `/v1/environments/${ENV}/packages/${name}/install${query}`;
 
 type LogLine = { event?: string; status?: string; [k: string]: unknown };
-const lines: LogLine[] = [];
-const logger = pino(
-  { level: 'info' },
-  new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      cb();
-    },
-  }),
-);
+const logs = captureLogs({ level: 'info' });
+const { logger } = logs;
 
 t.test('install', async (t) => {
   const stack = await startStack({ logger });
@@ -112,14 +103,14 @@ t.test('install', async (t) => {
   });
 
   t.test('the install log names caller, environment, package and operation for every event', async (t) => {
-    const events = lines.filter((l) => typeof l.event === 'string' && l.event.startsWith('install.'));
+    const events = logs.lines<LogLine>().filter((l) => typeof l.event === 'string' && l.event.startsWith('install.'));
     const kinds = new Set(events.map((e) => e.event));
     for (const k of ['install.start', 'install.alreadyInstalled', 'install.finished', 'install.result']) t.ok(kinds.has(k), k);
     const start = events.find((e) => e.event === 'install.start');
     t.match(start, { caller: /apikey:/, environmentId: ENV, packageUniqueName: /./, operationId: /^[0-9a-f-]{36}$/ });
     const finished = events.find((e) => e.event === 'install.finished' && e.status === 'Failed');
     t.match(finished, { caller: /apikey:/, environmentId: ENV, packageUniqueName: 'msdyn_SalesInsightsAddOn', upstreamMessage: 'Missing dependency msdyn_Base' });
-    t.notOk(JSON.stringify(lines).includes(stack.apiKey), 'the API key is never logged');
+    t.notOk(logs.text().includes(stack.apiKey), 'the API key is never logged');
   });
 });
 

@@ -1,24 +1,12 @@
 // /readyz needs no credentials, so it tells anyone only "ready" or "not ready" and a short reason
 // code. The client id, the tenant id and Entra's error text (which it once returned) go to the log.
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import { captureLogs } from '../helpers/capture-logs.js';
 import t from 'tap';
 import { loggerOptions } from '../../src/http/logging.js';
 import { startStack } from '../helpers/stack.js';
 
-function captureLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { logger: pino(loggerOptions('info'), stream), text: () => lines.join('') };
-}
-
 t.test('not ready: a reason code for everyone, the details in the log', async (t) => {
-  const cap = captureLogger();
+  const cap = captureLogs(loggerOptions('info'));
   // A wrong client secret: Entra refuses the relay's token requests with AADSTS text naming the app.
   const stack = await startStack({ env: { AZURE_CLIENT_SECRET: 'not-the-secret', UPSTREAM_DEADLINE_SECONDS: '2' }, logger: cap.logger });
   t.teardown(() => stack.close());

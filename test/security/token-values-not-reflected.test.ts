@@ -2,8 +2,7 @@
 // with CR/LF or a character above U+00FF made Node refuse the 401's WWW-Authenticate, so the caller
 // got Fastify's default body without the challenge and a stack was logged at warn. Over real HTTP
 // on loopback, because that is where Node checks header values.
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import { captureLogs } from '../helpers/capture-logs.js';
 import t from 'tap';
 import { request } from 'undici';
 import { loggerOptions } from '../../src/http/logging.js';
@@ -15,16 +14,8 @@ const MARKER = 'evil.example';
 
 const entra = await startLocalEntra();
 t.teardown(() => entra.close());
-const lines: string[] = [];
-const logger = pino(
-  loggerOptions('warn'),
-  new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  }),
-);
+const logs = captureLogs(loggerOptions('warn'));
+const { logger } = logs;
 const app = await buildProbeApp(
   { AUTH_MODE: 'entra', AZURE_AUTHORITY_HOST: entra.origin, ENTRA_AUDIENCE: AUDIENCE, ENTRA_ALLOWED_TENANTS: entra.tenantId },
   logger,
@@ -49,7 +40,7 @@ const cases: Array<[string, () => Promise<string>]> = [
 
 for (const [name, token] of cases) {
   t.test(`${name}: 401 in the relay's shape with a challenge naming nothing from the token`, async (t) => {
-    lines.length = 0;
+    logs.clear();
     const res = await request(`${base}/v1/probe/read`, { headers: { authorization: `Bearer ${await token()}` } });
     const text = await res.body.text();
     t.equal(res.statusCode, 401, text);
@@ -63,7 +54,7 @@ for (const [name, token] of cases) {
     t.notMatch(challenge, MARKER, 'nothing from the token is in the header');
     t.equal(res.headers['x-injected'], undefined);
     t.equal(res.headers['set-cookie'], undefined);
-    t.same(lines, [], 'nothing logged at warn or above');
+    t.same(logs.text(), '', 'nothing logged at warn or above');
   });
 }
 
