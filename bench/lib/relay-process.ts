@@ -1,5 +1,5 @@
-// Runs the built relay (dist/src/main.js) as its own process against a simulator running in the
-// benchmark process, so its resident memory and CPU are its own and the load generator does not
+// Runs the built relay (dist/bundle/relay.js, what npm start runs) as its own process against a
+// simulator running in the benchmark process, so its resident memory and CPU are its own and the load generator does not
 // share its event loop. UPSTREAM=live with the simulator's endpoints: the relay cannot tell it apart.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +17,7 @@ export interface RelayProcess {
   stop(): Promise<void>;
 }
 
-export const RELAY_ENTRY = 'dist/src/main.js';
+export const RELAY_ENTRY = 'dist/bundle/relay.js';
 
 /** What the benchmark's relay runs with: live mode against the simulator's endpoints, one hashed API key. */
 export function liveRelayEnv(sim: Simulator, apiKey: string): Record<string, string> {

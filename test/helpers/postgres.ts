@@ -53,11 +53,21 @@ function packageDir(): { dir: string; version: string } {
 function binariesCache(): string {
   const { dir, version } = packageDir();
   const cache = join(tmpdir(), `admin-relay-pg-${version}-${process.platform}-${process.arch}`);
-  if (existsSync(join(cache, 'bin', 'postgres'))) return cache;
+  if (cacheIsWhole(cache)) return cache;
+  if (existsSync(cache)) {
+    // A copy whose links point into a checkout that is gone (an older harness made absolute
+    // links): move it aside and publish a fresh one. Another run may have moved it first.
+    const stale = `${cache}.stale-${process.pid}-${Date.now()}`;
+    try {
+      renameSync(cache, stale);
+      rmSync(stale, { recursive: true, force: true });
+    } catch {}
+  }
   const staging = mkdtempSync(`${cache}.staging-`);
   try {
     const native = join(staging, 'native');
-    cpSync(join(dir, 'native'), native, { recursive: true });
+    // verbatimSymlinks: the package's links are relative; resolved, they would point into this checkout.
+    cpSync(join(dir, 'native'), native, { recursive: true, verbatimSymlinks: true });
     const links = JSON.parse(readFileSync(join(dir, 'native', 'pg-symlinks.json'), 'utf8')) as Array<{
       source: string;
       target: string;
@@ -74,12 +84,19 @@ function binariesCache(): string {
       renameSync(native, cache);
     } catch (err) {
       // Another test run published the same version first; theirs is as good as ours.
-      if (!existsSync(join(cache, 'bin', 'postgres'))) throw err;
+      if (!cacheIsWhole(cache)) throw err;
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
   return cache;
+}
+
+/** The binaries are there and every library link resolves (existsSync follows links). */
+function cacheIsWhole(cache: string): boolean {
+  if (!existsSync(join(cache, 'bin', 'postgres'))) return false;
+  const links = JSON.parse(readFileSync(join(cache, 'pg-symlinks.json'), 'utf8')) as Array<{ target: string }>;
+  return links.every(({ target }) => existsSync(join(cache, target.replace(/^native\//, ''))));
 }
 
 function chmodTree(dir: string) {

@@ -32,9 +32,13 @@ t.test('runs as a non-root user, on 0.0.0.0:3000, with a health check on /health
   t.match(runtime, /^EXPOSE 3000$/m);
 });
 
-t.test('CMD starts the compiled entry point the build writes', async (t) => {
+t.test('CMD starts the bundle the build writes, as npm start does', async (t) => {
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? 'null') as string[] | null;
-  t.same(cmd, ['node', 'dist/src/main.js']);
+  t.same(cmd, ['node', 'dist/bundle/relay.js']);
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> };
+  t.equal(pkg.scripts.start, 'node dist/bundle/relay.js');
+  t.match(pkg.scripts.build, /tsx scripts\/bundle-relay\.ts/, 'the build writes the bundle');
+  t.match(stages[0]!, /^COPY scripts\/bundle-relay\.ts /m, 'the build stage has the bundle script');
   const build = JSON.parse(readFileSync(new URL('tsconfig.build.json', root), 'utf8')) as { include: string[] };
   const base = JSON.parse(readFileSync(new URL('tsconfig.json', root), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string } };
   t.same(build.include, ['src']);

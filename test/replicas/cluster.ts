@@ -33,7 +33,16 @@ export interface Cluster {
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-export async function startCluster(sim: Simulator, databaseUrl: string, count: number, extraEnv: Record<string, string> = {}): Promise<Cluster> {
+/** How a replica is run: node's arguments; the default runs the source through tsx. */
+const FROM_SOURCE = ['--import', 'tsx', 'src/main.ts'];
+
+export async function startCluster(
+  sim: Simulator,
+  databaseUrl: string,
+  count: number,
+  extraEnv: Record<string, string> = {},
+  entry: string[] = FROM_SOURCE,
+): Promise<Cluster> {
   const apiKey = `replicas-${randomBytes(18).toString('base64url')}`;
   const env = {
     PATH: process.env.PATH ?? '',
@@ -56,7 +65,7 @@ export async function startCluster(sim: Simulator, databaseUrl: string, count: n
   const replicas: Replica[] = [];
 
   const start = async (name: string): Promise<Replica> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, entry, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     void exited.then(() => children.delete(child));
@@ -118,7 +127,7 @@ export async function startCluster(sim: Simulator, databaseUrl: string, count: n
   };
 }
 
-function listening(child: ChildProcess, name: string): Promise<string> {
+export function listening(child: ChildProcess, name: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 90 s:\n${out}`)), 90_000);
