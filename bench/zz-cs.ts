@@ -3,7 +3,7 @@ import { startSimulator } from '../src/simulator/index.js';
 const sim = await startSimulator({ speed: 1 });
 const entries = process.argv.slice(2);
 const res: Record<string, {ms:number[],cpu:number[]}> = {};
-for (let i = 0; i < 5; i++) for (const e of entries) for (const mode of ['sim','live']) {
+for (let i = 0; i < 9; i++) for (const e of entries) for (const mode of ['sim','live']) {
   const p = mode === 'sim' ? simulatorModeProbe('/v1/environments') : liveModeProbe(sim);
   p.args = [e];
   const r = await timeToFirstOk(p);

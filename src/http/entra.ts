@@ -3,7 +3,6 @@
 // issuer form), for this relay's audience, within its validity window (60 s skew).
 // A failure carries a sentence for the caller (error_description) and a short reason for metrics.
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import {
   createRemoteJWKSet,
   customFetch,
@@ -15,6 +14,7 @@ import {
 } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { PERMISSIONS, type Permission } from '../config.js';
+import { secureContextWithExtraCa } from '../trust-store.js';
 import { printableAscii } from './printable-text.js';
 
 export const CLOCK_SKEW_SECONDS = 60;
@@ -147,7 +147,9 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function createEntraVerifier(opts: EntraVerifierOptions): EntraVerifier {
   const authority = opts.authorityHost.replace(/\/+$/, '');
   const allowed = new Set(opts.allowedTenants.map((t) => t.toLowerCase()));
-  const agent = opts.caFile ? new Agent({ connect: { ca: [...rootCertificates, readFileSync(opts.caFile, 'utf8')] } }) : undefined;
+  const agent = opts.caFile
+    ? new Agent({ connect: { secureContext: secureContextWithExtraCa(readFileSync(opts.caFile, 'utf8')) } })
+    : undefined;
   const fetchImpl = fetchTrusting(agent);
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 

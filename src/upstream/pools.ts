@@ -2,8 +2,9 @@
 // with keep-alive and explicit timeouts, trusting the system CAs plus UPSTREAM_CA_FILE. Both our
 // HTTP core and the @azure/identity HttpClient draw from here, so TLS trust is configured once.
 import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { Pool } from 'undici';
+import { secureContextWithExtraCa } from '../trust-store.js';
 
 export interface PoolTimeouts {
   connectMs: number;
@@ -31,7 +32,7 @@ export class UpstreamPools {
   ) {
     // Extra CA on top of the system roots, so a private CA (the simulator's) does not stop the
     // real Microsoft hosts from verifying.
-    this.secureContext = caFile ? createSecureContext({ ca: [...rootCertificates, readCaFile(caFile)] }) : undefined;
+    this.secureContext = caFile ? secureContextWithExtraCa(readCaFile(caFile)) : undefined;
   }
 
   forOrigin(origin: string): Pool {
