@@ -10,6 +10,8 @@
 //     the string writes: a syscall that on loopback also runs the receiver's kernel path, and for
 //     TLS the encryption) are split out by who wrote, since no library change makes them cheaper
 //     except writing less often.
+// Frames in the bundle (dist/bundle/) are first mapped back to their original files.
+import { withOriginalFrames } from './bundle-frames.js';
 
 export interface CpuProfileNode {
   id: number;
@@ -48,7 +50,8 @@ export interface Summary {
 }
 
 /** Samples between fromUs and toUs (the profile's clock is CLOCK_MONOTONIC, as process.hrtime). */
-export function summarise(profile: CpuProfile, window: { fromUs?: number; toUs?: number; bucketMs?: number } = {}): Summary {
+export function summarise(bundled: CpuProfile, window: { fromUs?: number; toUs?: number; bucketMs?: number } = {}): Summary {
+  const profile = withOriginalFrames(bundled);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -233,7 +236,7 @@ function codeGroup(url: string): string | undefined {
   if (pkg) return PACKAGE_GROUPS[pkg] ?? `package ${pkg}`;
   for (const [re, g] of SOURCE_GROUPS) if (re.test(url)) return g;
   const src = /\/(src\/.*|bench\/.*)$/.exec(url);
-  return src ? `relay ${src[1]?.replace(/\.js$/, '')}` : undefined;
+  return src ? `relay ${src[1]?.replace(/\.(js|ts)$/, '')}` : undefined;
 }
 
 function ownerGroup(
@@ -261,7 +264,7 @@ function relayFrames(node: CpuProfileNode, byId: Map<number, CpuProfileNode>, pa
   const up = byId.get(parent.get(node.id) ?? -1);
   const above = up ? relayFrames(up, byId, parent, memo) : [];
   const f = node.callFrame;
-  const own = /\/dist\/src\//.test(f.url) && !f.url.includes('/node_modules/') ? `${f.functionName || '(top level)'} (${shortUrl(f.url)}:${f.lineNumber + 1})` : undefined;
+  const own = /\/(dist\/)?src\//.test(f.url) && !f.url.includes('/node_modules/') ? `${f.functionName || '(top level)'} (${shortUrl(f.url)}:${f.lineNumber + 1})` : undefined;
   const result = own && !above.includes(own) ? [...above, own] : above;
   memo.set(node.id, result);
   return result;

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelayMs } from './backoff.js';
 import { isUnregisteredManagementApp, parseErrorText, unregisteredManagementAppMessage } from './error-body.js';
 import { SURFACE_NAMES, UpstreamError, type UpstreamSurface } from './errors.js';
+import { type UrlParts, urlParts } from './urls.js';
 import type { UpstreamPools } from './pools.js';
 import { parseRetryAfterSeconds } from './retry-after.js';
 import type { TokenProvider, TokenSurface } from './token-provider.js';
@@ -117,7 +118,7 @@ export class HttpCore {
 
   private async attemptWithin(req: UpstreamRequest, signal: AbortSignal, attempt: number): Promise<UpstreamResponse | AttemptFailure> {
     const { ctx } = req;
-    const url = new URL(req.url);
+    const url = urlParts(req.url);
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
       'x-ms-client-request-id': ctx.correlationId,
@@ -143,7 +144,7 @@ export class HttpCore {
     try {
       const res = await this.deps.pools.forOrigin(url.origin).request({
         method: req.method,
-        path: `${url.pathname}${url.search}`,
+        path: url.path,
         headers,
         body,
         signal,
@@ -173,7 +174,7 @@ export class HttpCore {
     }
   }
 
-  private observe(url: URL, status: number | 'error', attempt: number) {
+  private observe(url: UrlParts, status: number | 'error', attempt: number) {
     try {
       this.deps.observer?.upstreamCall({ host: url.hostname, status, attempt });
     } catch {

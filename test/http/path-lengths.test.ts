@@ -2,6 +2,7 @@
 // tenants) reach the handlers instead of the router's 414; one character more gets the schema's 400
 // naming the field; only absurd lengths meet the router. The limit lives in one constant.
 import t from 'tap';
+import { Client } from 'undici';
 import { PATH_VALUE_MAX_LENGTH, ROUTER_PATH_VALUE_LIMIT } from '../../src/path-values.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
@@ -56,4 +57,19 @@ t.test('one character more: 400 naming the field; far more: 414', async (t) => {
   t.equal(absurd.status, 414);
   t.equal(absurd.body.error.code, 'UriTooLong');
   t.match(absurd.body.error.message, String(ROUTER_PATH_VALUE_LIMIT));
+});
+
+t.test('"." and ".." as path values get a 400 and never reach upstream as a different path', async (t) => {
+  for (const dots of ['%2E', '%2E%2E', '%2e%2e']) {
+    const upstreamCalls = () => stack.sim.control.calls().filter((c) => !c.route.startsWith('entra.')).length;
+    const before = upstreamCalls();
+    // Sent as written (as `curl --path-as-is` does): URL parsing on this side would resolve them.
+    const client = new Client(stack.baseUrl);
+    t.teardown(() => client.close());
+    const res = await client.request({ method: 'GET', path: `/v1/environments/${dots}/packages`, headers: { 'x-api-key': stack.apiKey } });
+    const body = (await res.body.json()) as { error: { code: string } };
+    t.equal(res.statusCode, 400, `${dots}: ${JSON.stringify(body)}`);
+    t.equal(body.error.code, 'InvalidRequest');
+    t.equal(upstreamCalls() - before, 0, `${dots}: no upstream call`);
+  }
 });

@@ -11,7 +11,7 @@ import {
 } from '../../src/upstream/error-body.js';
 import { parseRetryAfterSeconds, pollIntervalSeconds } from '../../src/upstream/retry-after.js';
 import { tenantIdFromOpenIdConfiguration } from '../../src/upstream/tenant-discovery.js';
-import { sameOriginLink, upstreamUrl } from '../../src/upstream/urls.js';
+import { sameOriginLink, upstreamUrl, urlParts } from '../../src/upstream/urls.js';
 
 t.test('error bodies: every shape in the reference', async (t) => {
   t.same(
@@ -167,6 +167,28 @@ t.test('URLs: encoded segments, same-origin links only', async (t) => {
     upstreamUrl('https://api.example.com/', ['a', 'b/../c', 'd e'], { 'api-version': '1', x: undefined }),
     'https://api.example.com/a/b%2F..%2Fc/d%20e?api-version=1',
   );
+  t.equal(upstreamUrl('https://API.Example.com:443', ['x']), 'https://api.example.com/x', 'the base as URL normalises it');
+  for (const dots of ['.', '..']) {
+    t.throws(() => upstreamUrl('https://api.example.com/', ['a', dots, 'b']), { statusCode: 400, code: 'InvalidRequest' }, `"${dots}" would change the path`);
+  }
+  t.equal(upstreamUrl('https://api.example.com/', ['...', '.x']), 'https://api.example.com/.../.x', 'other dots are plain names');
+  t.equal(upstreamUrl('https://api.example.com', ['p'], { $top: '5', q: 'a b&c=d' }), 'https://api.example.com/p?%24top=5&q=a%20b%26c%3Dd');
+  for (const href of [
+    'https://api.example.com/a/b?x=1',
+    'https://api.example.com',
+    'http://127.0.0.1:4443/p%2Fq?api-version=2022-03-01-preview',
+    'https://[::1]:8443/x',
+    'https://user:pw@api.example.com/x',
+    'https://API.example.com/x#frag',
+    'https://api.example.com:443/x',
+    'https://api.example.com?x=1',
+  ]) {
+    const url = new URL(href);
+    const parts = urlParts(href);
+    t.equal(parts.hostname, url.hostname, `${href}: hostname`);
+    t.equal(parts.path, `${url.pathname}${url.search}`, `${href}: path`);
+    t.equal(new URL(parts.origin).origin, url.origin, `${href}: origin`);
+  }
   t.equal(sameOriginLink('/next?page=2', 'https://api.example.com')?.toString(), 'https://api.example.com/next?page=2');
   t.equal(sameOriginLink('https://api.example.com/p?x=1', 'https://api.example.com')?.toString(), 'https://api.example.com/p?x=1');
   t.equal(sameOriginLink('https://evil.example.com/p', 'https://api.example.com'), undefined);
