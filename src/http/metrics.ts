@@ -118,21 +118,27 @@ declare module 'fastify' {
 export function registerMetrics(app: RelayApp, metrics: RelayMetrics) {
   app.decorate('metrics', metrics);
   const open = new WeakSet<object>();
-  const settle = async (request: object) => {
+  const settle = (request: object) => {
     if (open.delete(request)) metrics.httpInFlight.dec();
   };
-  app.addHook('onRequest', async (request) => {
+  // Callback-style: an async hook costs a promise and a microtask on every request.
+  app.addHook('onRequest', (request, _reply, done) => {
     open.add(request);
     metrics.httpInFlight.inc();
+    done();
   });
-  app.addHook('onRequestAbort', settle);
-  app.addHook('onResponse', async (request, reply) => {
-    await settle(request);
+  app.addHook('onRequestAbort', (request, done) => {
+    settle(request);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    settle(request);
     // The route template, never the raw URL: ids in paths would explode the label space.
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { route, method: request.method, status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     const body = await metrics.registry.metrics();
