@@ -1,7 +1,7 @@
 // API-key authentication: keys are configured only as SHA-256 hashes (API_KEYS), so a leaked config
 // does not leak a key. Every configured hash is compared in constant time, and all of them are
 // always compared, so the response time says nothing about which key or how much of it matched.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { type ApiKeyEntry, PERMISSIONS, type Permission } from '../config.js';
 
 export const API_KEY_HEADER = 'x-api-key';
@@ -11,8 +11,9 @@ export interface ApiKeyMatch {
   permissions: ReadonlySet<Permission>;
 }
 
+// crypto.hash: the one-shot form, without a Hash object per call (this runs on every request).
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 export interface ApiKeyVerifier {
@@ -35,7 +36,7 @@ export function createApiKeyVerifier(entries: readonly ApiKeyEntry[], demoApiKey
   return {
     size: known.length,
     verify(presentedKey) {
-      const presented = Buffer.from(sha256Hex(presentedKey), 'hex');
+      const presented = hash('sha256', presentedKey, 'buffer');
       let match: (typeof known)[number] | undefined;
       for (const k of known) {
         // Both sides are 32-byte digests, so timingSafeEqual never throws on length.
