@@ -2,6 +2,9 @@
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls `fire` after `ms` unless the returned function cancels it first: a wait with no promise,
+   *  signal or listener, for what there may be ten thousand of (held install waits). */
+  timer(ms: number, fire: () => void): () => void;
 }
 
 export const systemClock: Clock = {
@@ -19,4 +22,8 @@ export const systemClock: Clock = {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
+  timer: (ms, fire) => {
+    const handle = setTimeout(fire, ms);
+    return () => clearTimeout(handle);
+  },
 };

@@ -41,9 +41,12 @@ export const DEFAULT_POLL_POLICY: PollPolicy = {
 
 export type FetchProgress = () => Promise<InstallProgress>;
 
+const noTimer = () => {};
+
 interface Waiter {
   resolve(p: InstallProgress): void;
-  timer: AbortController;
+  /** Stops the timer that ends this wait. */
+  cancelTimer(): void;
   /** Removes the listener on the caller's release signal (shutdown), if any. */
   unlisten?(): void;
 }
@@ -191,17 +194,16 @@ export class OperationPoller {
     if (this.o.clock.now() >= this.deadlineAt()) return this.snapshot().then((p) => this.withDeadline(p));
     if (ms <= 0 || release?.aborted) return this.snapshot().then((p) => this.withDeadline(p));
     return new Promise<InstallProgress>((resolve) => {
-      const waiter: Waiter = { resolve, timer: new AbortController() };
+      const waiter: Waiter = { resolve, cancelTimer: noTimer };
       this.waiters.add(waiter);
       if (release) {
         const onRelease = () => this.release(waiter, this.current());
         release.addEventListener('abort', onRelease, { once: true });
         waiter.unlisten = () => release.removeEventListener('abort', onRelease);
       }
-      this.o.clock.sleep(ms, waiter.timer.signal).then(
-        () => this.release(waiter, this.current()),
-        () => {},
-      );
+      // A plain timer, not a sleep with its own AbortController: per held wait that saved the
+      // signal, its listener and, at release, a DOMException with a stack.
+      waiter.cancelTimer = this.o.clock.timer(ms, () => this.release(waiter, this.current()));
       this.ensureLoop();
     });
   }
@@ -230,7 +232,7 @@ export class OperationPoller {
 
   private release(waiter: Waiter, p: InstallProgress) {
     if (!this.waiters.delete(waiter)) return;
-    waiter.timer.abort();
+    waiter.cancelTimer();
     waiter.unlisten?.();
     waiter.resolve(p);
     // Nobody waits any more: stop polling now rather than at the next tick.

@@ -18,6 +18,13 @@ export class FastClock implements Clock {
     await new Promise((resolve) => setImmediate(resolve));
   }
 
+  timer(ms: number, fire: () => void): () => void {
+    this.sleeps.push(ms);
+    this.skewMs += ms;
+    const handle = setImmediate(fire);
+    return () => clearImmediate(handle);
+  }
+
   get totalSleptMs(): number {
     return this.sleeps.reduce((a, b) => a + b, 0);
   }
@@ -31,5 +38,8 @@ export class JumpClock implements Clock {
   }
   sleep(ms: number, signal?: AbortSignal) {
     return systemClock.sleep(ms, signal);
+  }
+  timer(ms: number, fire: () => void) {
+    return systemClock.timer(ms, fire);
   }
 }

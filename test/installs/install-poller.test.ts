@@ -27,6 +27,14 @@ class ManualClock implements Clock {
       });
     });
   }
+  timer(ms: number, fire: () => void) {
+    this.sleeps.push(ms);
+    const timer = { at: this.t + ms, resolve: fire, reject: () => {} };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((x) => x !== timer);
+    };
+  }
   get pending() {
     return this.timers.length;
   }
