@@ -5,9 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SourceMap } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { CpuProfile } from './cpuprofile-summary.js';
 
-export function withOriginalFrames(profile: CpuProfile): CpuProfile {
+interface FrameNode {
+  callFrame: { url: string; lineNumber: number; columnNumber?: number };
+}
+
+export function withOriginalFrames<P extends { nodes: FrameNode[] }>(profile: P): P {
   const maps = new Map<string, { map: SourceMap; dir: string } | null>();
   const mapFor = (url: string) => {
     if (!url.startsWith('file://') || !url.includes('/dist/bundle')) return null;
@@ -20,7 +23,7 @@ export function withOriginalFrames(profile: CpuProfile): CpuProfile {
   const nodes = profile.nodes.map((node) => {
     const found = mapFor(node.callFrame.url);
     if (!found) return node;
-    const entry = found.map.findEntry(node.callFrame.lineNumber, Math.max(0, (node.callFrame as { columnNumber?: number }).columnNumber ?? 0));
+    const entry = found.map.findEntry(node.callFrame.lineNumber, Math.max(0, node.callFrame.columnNumber ?? 0));
     if (!entry || !('originalSource' in entry) || !entry.originalSource) return node;
     const url = pathToFileURL(resolve(found.dir, entry.originalSource)).href;
     return { ...node, callFrame: { ...node.callFrame, url, lineNumber: entry.originalLine } };
