@@ -11,7 +11,7 @@ import { openApiPlugin } from './connector-definition/openapi.js';
 import { authPlugin } from './http/auth.js';
 import './http/caller.js';
 import { clientErrorHandler, errorHandlerPlugin, frameworkErrorHandler } from './http/error-handler.js';
-import { loggerOptions } from './http/logging.js';
+import { loggerOptions, requestLogger } from './http/logging.js';
 import { metricsPlugin, RelayMetrics } from './http/metrics.js';
 import { rateLimitPlugin } from './http/rate-limit.js';
 import type { RelayApp } from './http/relay-app.js';
@@ -70,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<RelayApp> {
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
+    childLoggerFactory: requestLogger as never,
     // Callers may bring their own correlation id; otherwise we mint one. It is sent upstream as
     // x-ms-client-request-id and returned as x-correlation-id.
     genReqId: (req) => {

@@ -1,6 +1,6 @@
 // pino options: structured logs that never carry credentials. Redaction covers headers, keys,
 // tokens and secrets wherever they appear in a logged object.
-import type { Logger, LoggerOptions } from 'pino';
+import { type Bindings, type ChildLoggerOptions, type Logger, type LoggerOptions, symbols } from 'pino';
 
 // Who called is kept on the request's logger and added to each line as it is written, rather than
 // bound through a second child logger per request: a child (with redaction) costs every request,
@@ -19,9 +19,31 @@ export function logCallerOn(logger: object, caller: LoggedCaller): void {
   (logger as { [CALLER]?: LoggedCaller })[CALLER] = caller;
 }
 
+const REQUEST_ID = Symbol('relay.requestId');
+
+type RequestLogger = Logger & { [CALLER]?: LoggedCaller; [REQUEST_ID]?: string };
+
 function callerMixin(_line: object, _level: number, logger: Logger): object {
-  const caller = (logger as unknown as { [CALLER]?: LoggedCaller })[CALLER];
-  return caller ? { caller } : {};
+  const { [REQUEST_ID]: reqId, [CALLER]: caller } = logger as RequestLogger;
+  if (reqId === undefined) return caller ? { caller } : {};
+  return caller ? { reqId, caller } : { reqId };
+}
+
+/**
+ * Fastify's per-request logger. Fastify's default is `logger.child({ reqId })`, and a pino child
+ * runs the redaction paths over its bindings: about 2 % of the relay's CPU per request, for an id
+ * the relay made itself. With the relay's mixin in place, the request logger is an object that
+ * inherits every method and setting from the parent and carries the id for the mixin to add to
+ * each line (redacted like any field, in the same place a child would put it). A logger without
+ * the mixin (a test's plain pino) gets a real child.
+ */
+export function requestLogger(logger: Logger, bindings: Bindings, options: ChildLoggerOptions): Logger {
+  const reqId = bindings.reqId;
+  const plain = Object.keys(bindings).length === 1 && typeof reqId === 'string' && Object.keys(options).length === 0;
+  if (!plain || (logger as unknown as Record<symbol, unknown>)[symbols.mixinSym] !== callerMixin) return logger.child(bindings, options);
+  const child = Object.create(logger) as RequestLogger;
+  child[REQUEST_ID] = reqId;
+  return child;
 }
 
 export const REDACT_PATHS = [

@@ -98,3 +98,18 @@ t.test('the whole stack at trace level: no key, client secret, wait secret, sign
   t.notMatch(log, /eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}/, 'no JWT of any kind (incoming, OBO or upstream tokens)');
   t.notMatch(log, /sig=\d+\.[\w-]{20,}/, 'no wait-URL signature');
 });
+
+t.test("every line of a request names it (reqId) and, once known, the caller; another request's lines do not mix in", async (t) => {
+  const { startStack } = await import('../helpers/stack.js');
+  const cap = captureLogs(loggerOptions('info'));
+  const stack = await startStack({ logger: cap.logger });
+  t.teardown(() => stack.close());
+  await stack.request('GET', '/v1/environments', { headers: { 'x-correlation-id': 'first-request' } });
+  await stack.request('GET', '/v1/environments', { headers: { 'x-correlation-id': 'second-request', 'x-api-key': 'not-a-key-0123456789' } });
+  const lines = cap.lines<{ reqId?: string; msg?: string; caller?: { name?: string } }>();
+  const of = (id: string) => lines.filter((l) => l.reqId === id);
+  t.same(of('first-request').map((l) => l.msg), ['incoming request', 'request completed']);
+  t.equal(of('first-request')[1]?.caller?.name, 'demo', 'the caller joins once authenticated');
+  t.ok(of('second-request').length >= 2, 'the refused request has its own lines');
+  t.notOk(of('second-request').some((l) => l.caller), 'no caller carried over from the first request');
+});
