@@ -130,7 +130,10 @@ export class HttpCore {
     if (req.auth) {
       try {
         // identity does not always stop on the signal, so the wait for it is cut here as well.
-        headers.authorization = `Bearer ${await untilAborted(this.deps.tokens.getToken(req.auth, { ...ctx, signal }), signal)}`;
+        const token =
+          this.deps.tokens.cachedToken?.(req.auth, ctx) ??
+          (await untilAborted(this.deps.tokens.getToken(req.auth, { ...ctx, signal }), signal));
+        headers.authorization = `Bearer ${token}`;
       } catch (err) {
         if (!deadlinePassed()) throw err;
         return { error: transportError(req, 'timeout', 'no access token from Entra ID before the call deadline'), retryable: true };

@@ -25,6 +25,8 @@ export type TokenSurface = 'ppapi' | 'bap';
 export interface TokenProvider {
   /** A bearer token for the surface; cached, refreshed 5 minutes before expiry. */
   getToken(surface: TokenSurface, ctx: CallContext): Promise<string>;
+  /** The cached token when there is a fresh one, without a promise (the common case on every call). */
+  cachedToken?(surface: TokenSurface, ctx: CallContext): string | undefined;
   /** Forget the cached token (upstream answered 401 with it). */
   invalidate(surface: TokenSurface, ctx: CallContext): void;
   /** Which credential kind is configured, for messages. */
@@ -118,6 +120,11 @@ export function createTokenProvider(config: Config, opts: TokenProviderOptions):
         inflight.set(key, pending);
       }
       return pending;
+    },
+    cachedToken(surface, ctx) {
+      if (perUser && !ctx.userAssertion) return undefined;
+      const hit = cache.get(cacheKey(surface, ctx));
+      return hit && hit.reuseUntil > now() ? hit.token : undefined;
     },
     invalidate(surface, ctx) {
       try {
