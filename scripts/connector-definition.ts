@@ -3,12 +3,8 @@
 // committed file, the deployable folder and the test all come from one code path.
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import {
-  type DefinitionTarget,
-  definitionWarnings,
-  generateDefinition,
-  PLACEHOLDER_HOST,
-} from '../src/connector-definition/openapi.js';
+import { connectorDefinition, connectorDefinitionWarnings } from '../src/connector-definition/documents-app.js';
+import { type DefinitionTarget, PLACEHOLDER_HOST } from '../src/connector-definition/openapi.js';
 import { generateContract } from '../src/connector-definition/openapi-contract.js';
 import { serializeDefinition } from '../src/connector-definition/openapi-document.js';
 import type { UpstreamClients } from '../src/upstream/types.js';
@@ -35,7 +31,7 @@ export interface BuiltDefinition {
   warnings: string[];
 }
 
-async function withDefinitionApp<T>(use: (app: Awaited<ReturnType<typeof buildApp>>) => T): Promise<T> {
+async function withDefinitionApp<T>(use: (app: Awaited<ReturnType<typeof buildApp>>) => T | Promise<T>): Promise<T> {
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     AUDIT_STORE: 'memory',
@@ -45,16 +41,16 @@ async function withDefinitionApp<T>(use: (app: Awaited<ReturnType<typeof buildAp
   const app = await buildApp({ config, upstream: unreachableUpstream() });
   try {
     await app.ready();
-    return use(app);
+    return await use(app);
   } finally {
     await app.close();
   }
 }
 
 export async function buildDefinition(target: Partial<DefinitionTarget> = {}): Promise<BuiltDefinition> {
-  return withDefinitionApp((app) => ({
-    definition: generateDefinition(app, { host: PLACEHOLDER_HOST, ...target }),
-    warnings: definitionWarnings(app),
+  return withDefinitionApp(async (app) => ({
+    definition: await connectorDefinition(app, { host: PLACEHOLDER_HOST, ...target }),
+    warnings: await connectorDefinitionWarnings(app),
   }));
 }
 

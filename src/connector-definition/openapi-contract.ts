@@ -23,13 +23,18 @@ type Json = Record<string, unknown>;
 /** Which sign-in the document declares: the committed file lists both the relay supports. */
 export type ContractAuth = 'entra' | 'apikey' | 'none' | 'all';
 
-interface ContractRoute {
+export interface ContractRoute {
   method: string;
   url: string;
   schema: RouteSchemaLike;
 }
 
 const routesByApp = new WeakMap<object, ContractRoute[]>();
+
+/** The /v1 routes collected so far (method in lower case, HEAD left out). */
+export function contractRoutes(app: RelayApp): readonly ContractRoute[] {
+  return routesByApp.get(app) ?? [];
+}
 
 /** Remembers every /v1 route registered after this call (call it before the routes). */
 export function collectContractRoutes(app: RelayApp): void {

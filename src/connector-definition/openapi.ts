@@ -2,7 +2,6 @@
 // @fastify/swagger collects the routes and serves Swagger UI; its 2.0 mode cannot read zod, so our
 // `transform` builds each operation itself (openapi-operation.ts) and `transformObject` assembles
 // the document (openapi-document.ts). Only /v1 routes are part of the connector.
-import fastifySwagger from '@fastify/swagger';
 import { type RelayApp, relayPlugin } from '../http/relay-app.js';
 import { WAIT_OPERATION } from './public.js';
 import {
@@ -52,10 +51,13 @@ function registryFor(swaggerObject: object): DefinitionRegistry {
   return registry;
 }
 
+/** @fastify/swagger with the connector's transforms, on an app whose /v1 routes are registered after
+ *  it. The relay itself does this only on first use (documents-app.ts); the package is loaded then. */
 export async function registerOpenApi(app: RelayApp): Promise<void> {
   collectContractRoutes(app);
   const warnings: string[] = [];
   warningsByApp.set(app, warnings);
+  const { default: fastifySwagger } = await import('@fastify/swagger');
   await app.register(fastifySwagger, {
     swagger: {
       info: CONNECTOR_INFO,
@@ -164,5 +166,9 @@ export function definitionWarnings(app: RelayApp): string[] {
   return [...new Set(warningsByApp.get(app) ?? [])];
 }
 
-/** @fastify/swagger only sees routes registered after it: features name this plugin as a dependency. */
-export const openApiPlugin = relayPlugin((app) => registerOpenApi(app), { name: 'relay-openapi' });
+/**
+ * Collects the /v1 routes as they are registered (features name this plugin as a dependency, so it
+ * comes first). Both documents are generated from them when first asked for: /openapi.json directly,
+ * the connector definition and Swagger UI through documents-app.ts.
+ */
+export const openApiPlugin = relayPlugin((app) => collectContractRoutes(app), { name: 'relay-openapi' });

@@ -2,6 +2,7 @@
 // as the committed files, with host, basePath and schemes from PUBLIC_BASE_URL and the sign-in this
 // relay accepts, and none needs credentials.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
@@ -23,6 +24,16 @@ async function appWith(env: Record<string, string>) {
   await app.ready();
   return app;
 }
+
+t.test('the connector definition and Swagger UI are built on first use, not at start', async (t) => {
+  const swaggerLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((path) => /node_modules\/@fastify\/swagger(-ui)?\//.test(path));
+  const app = await appWith({});
+  t.teardown(() => app.close());
+  t.notOk(swaggerLoaded(), '@fastify/swagger and Swagger UI are not loaded by a start');
+  t.equal((await app.inject({ method: 'GET', url: '/apiDefinition.swagger.json' })).statusCode, 200);
+  t.ok(swaggerLoaded(), 'the first request for the definition loads them');
+  t.equal((await app.inject({ method: 'GET', url: '/docs/no-such-file.js' })).json().error.code, 'NotFound', "an unknown /docs path gets the relay's 404");
+});
 
 t.test(
   'served definition: public host and base path, API-key sign-in, same operations as committed',

@@ -32,8 +32,19 @@ t.test('restart mid-rollout resumes from the record', async (t) => {
   t.same(r.environments.map((e: { status: string }) => e.status), ['Succeeded', 'Succeeded', 'Succeeded']);
   const posts = acceptedPosts(stack);
   t.same(envs.map((e) => posts.get(e)), [1, 1, 1], 'the running install was followed, not started again');
-  const events = JSON.parse(readFileSync(join(dir, 'rollouts.jsonl'), 'utf8').trim().split('\n').at(-1)!).events;
-  t.same(events.map((e: { event: string }) => e.event), ['rollout.start', 'rollout.resume', 'rollout.end'], 'the record is the audit');
-  t.equal(events[0].caller, 'apikey:demo');
-  t.equal(events[0].reason, 'restart test');
+  // The API answers from memory; the record's last line is appended a moment later.
+  type Event = { event: string; caller?: string; reason?: string };
+  const lastRecordEvents = (): Event[] => JSON.parse(readFileSync(join(dir, 'rollouts.jsonl'), 'utf8').trim().split('\n').at(-1)!).events;
+  const ended = () => {
+    try {
+      return lastRecordEvents().some((e) => e.event === 'rollout.end');
+    } catch {
+      return false; // a line read while it is being appended
+    }
+  };
+  await waitFor(ended, 'the ended rollout in its record');
+  const events = lastRecordEvents();
+  t.same(events.map((e) => e.event), ['rollout.start', 'rollout.resume', 'rollout.end'], 'the record is the audit');
+  t.equal(events[0]?.caller, 'apikey:demo');
+  t.equal(events[0]?.reason, 'restart test');
 });
