@@ -13,9 +13,10 @@ interface FrameNode {
 export function withOriginalFrames<P extends { nodes: FrameNode[] }>(profile: P): P {
   const maps = new Map<string, { map: SourceMap; dir: string } | null>();
   const mapFor = (url: string) => {
-    if (!url.startsWith('file://') || !url.includes('/dist/bundle')) return null;
+    // relay.js names its frames by file URL; relay-main.cjs, compiled through vm.Script, by path.
+    if (!url.includes('/dist/bundle')) return null;
     if (!maps.has(url)) {
-      const file = `${fileURLToPath(url)}.map`;
+      const file = `${url.startsWith('file://') ? fileURLToPath(url) : url}.map`;
       maps.set(url, existsSync(file) ? { map: new SourceMap(JSON.parse(readFileSync(file, 'utf8'))), dir: dirname(file) } : null);
     }
     return maps.get(url) ?? null;

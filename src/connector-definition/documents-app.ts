@@ -5,6 +5,7 @@
 // and Swagger UI, then the /v1 routes the relay collected, with the same schemas: the definition it
 // generates is the one the routes describe, byte for byte. /docs requests are answered by it.
 import Fastify from 'fastify';
+import { importExternal } from '../external-import.js';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { ZOD_COMPILERS_ONLY, type RelayApp } from '../http/relay-app.js';
 import { type DefinitionTarget, definitionWarnings, generateDefinition, registerOpenApi } from './openapi.js';
@@ -37,7 +38,7 @@ async function buildDocumentsApp(app: RelayApp, options: DocumentsOptions): Prom
   await registerOpenApi(docs);
   if (options.uiTarget) {
     const uiTarget = options.uiTarget;
-    const { default: fastifySwaggerUi } = await import('@fastify/swagger-ui');
+    const { default: fastifySwaggerUi } = await importExternal<typeof import('@fastify/swagger-ui')>('@fastify/swagger-ui');
     await docs.register(fastifySwaggerUi, {
       routePrefix: '/docs',
       uiConfig: {

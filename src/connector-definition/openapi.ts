@@ -15,6 +15,7 @@ import {
   operationsOf,
   securityFor,
 } from './openapi-document.js';
+import { importExternal } from '../external-import.js';
 import { collectContractRoutes } from './openapi-contract.js';
 import { buildOperation, type RouteSchemaLike } from './openapi-operation.js';
 import { DefinitionRegistry, dropUnusedDefinitions, inlineNullableRefs, type SwaggerSchema } from './openapi-schema.js';
@@ -57,7 +58,7 @@ export async function registerOpenApi(app: RelayApp): Promise<void> {
   collectContractRoutes(app);
   const warnings: string[] = [];
   warningsByApp.set(app, warnings);
-  const { default: fastifySwagger } = await import('@fastify/swagger');
+  const { default: fastifySwagger } = await importExternal<typeof import('@fastify/swagger')>('@fastify/swagger');
   await app.register(fastifySwagger, {
     swagger: {
       info: CONNECTOR_INFO,

@@ -30,10 +30,13 @@ export async function registerSecurityHeaders(app: RelayApp) {
     frameguard: { action: 'deny' },
     crossOriginEmbedderPolicy: false,
   });
-  const headers = recordHeaders(setSecurityHeaders);
-  app.addHook('onRequest', (_request, reply, done) => {
-    for (const [name, value] of headers) reply.raw.setHeader(name, value);
-    done();
+  const headers = Object.fromEntries(recordHeaders(setSecurityHeaders));
+  // Added when the answer is sent, not when the request arrives: a held long poll then carries
+  // none of them while it waits (set on the raw response, they cost every held wait an array per
+  // header and a header table), and Fastify writes them with its own headers in one writeHead.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.headers(headers);
+    done(null, payload);
   });
 }
 

@@ -1,7 +1,8 @@
 // Graceful shutdown. Two parts:
 // 1. registerShutdown(app) (from buildApp): decorates app.shuttingDown, an AbortSignal that fires
-//    when app.close() begins. Code that holds a request open (the install long poll) listens to it
-//    and answers at once with 202 + Location, so the flow engine re-polls another replica. Then
+//    when app.close() begins, and app.onShuttingDown(fn) for code that holds a request open (the
+//    install long poll): it answers at once with 202 + Location, so the flow engine re-polls
+//    another replica. Then
 //    close waits (bounded) for the requests still in flight, e.g. an isolation PUT upstream, before
 //    Fastify drops the remaining connections; onClose hooks (audit store flush) run after that.
 // 2. installGracefulShutdown(app, {timeoutMs}) (from main.ts): on SIGTERM/SIGINT runs app.close()
@@ -12,10 +13,19 @@ import { type RelayApp, relayPlugin } from './relay-app.js';
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
+const noop = () => {};
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** Aborts when the app starts closing: answer held long polls with 202 + Location right away. */
     shuttingDown: AbortSignal;
+    /**
+     * Calls `release` once when the app starts closing (at once if it already has); returns the
+     * function that cancels it. For held requests: thousands may wait at once, and a listener on
+     * shuttingDown would cost each a scan of all the others (EventTarget checks every listener
+     * for a duplicate when one is added) and a listener record.
+     */
+    onShuttingDown(release: () => void): () => void;
   }
 }
 
@@ -37,7 +47,18 @@ export function registerShutdown(app: RelayApp, opts: { drainTimeoutMs?: number 
   const settle = (request: FastifyRequest) => {
     if (inFlight.delete(request) && inFlight.size === 0) onDrained?.();
   };
+  const releases = new Set<() => void>();
   app.decorate('shuttingDown', controller.signal);
+  app.decorate('onShuttingDown', (release: () => void) => {
+    if (controller.signal.aborted) {
+      release();
+      return noop;
+    }
+    releases.add(release);
+    return () => {
+      releases.delete(release);
+    };
+  });
   // Callback-style: an async hook costs a promise and a microtask on every request.
   app.addHook('onRequest', (request, _reply, next) => {
     inFlight.add(request);
@@ -53,6 +74,8 @@ export function registerShutdown(app: RelayApp, opts: { drainTimeoutMs?: number 
   });
   app.addHook('preClose', async () => {
     controller.abort(new ShuttingDownError());
+    for (const release of [...releases]) release();
+    releases.clear();
     if (inFlight.size === 0) return;
     app.log.info({ inFlight: inFlight.size }, 'waiting for requests in flight before closing');
     await new Promise<void>((resolve) => {

@@ -26,7 +26,7 @@ export const installsPlugin = relayPlugin<InstallsPluginOptions>(
   {
     name: 'relay-installs',
     dependencies: ['relay-auth', 'relay-openapi', 'relay-metrics', 'relay-shutdown'],
-    decorators: { fastify: ['metrics', 'shuttingDown'] },
+    decorators: { fastify: ['metrics', 'shuttingDown', 'onShuttingDown'] },
     encapsulate: true,
   },
 );

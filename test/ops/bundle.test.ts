@@ -1,9 +1,10 @@
 // The bundle that `npm start` and the container run (scripts/bundle-relay.ts), as a real process:
 // in simulator mode it answers a flow call, serves Swagger UI and a definition with every operation
-// of the committed one; in live mode on PostgreSQL it migrates an empty database from the
-// migrations emitted beside it and keeps the audit trail there.
+// of the committed one, starting from the code cache the build wrote (and without it when the
+// cache does not fit, saying so); in live mode on PostgreSQL it migrates an empty database from
+// the migrations emitted beside it and keeps the audit trail there.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import t from 'tap';
@@ -31,8 +32,10 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-t.test('simulator mode: a flow call, Swagger UI and the whole definition', async (t) => {
-  const key = 'bundle-test-demo-key-0123456789';
+const key = 'bundle-test-demo-key-0123456789';
+
+/** The bundle in simulator mode, with what it writes to stderr. */
+async function startBundle(t: { teardown(fn: () => unknown): void }) {
   const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', DEMO_API_KEY: key, HOST: '127.0.0.1', PORT: '0', AUDIT_STORE: 'memory', LOG_LEVEL: 'warn' },
@@ -41,7 +44,20 @@ t.test('simulator mode: a flow call, Swagger UI and the whole definition', async
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const base = await listening(child, 'the bundled relay');
+  return { child, base, stderr: () => stderr };
+}
+
+t.test('the build wrote a code cache', async (t) => {
+  t.ok(readFileSync(join(ROOT, outdir, 'relay-main.cjs.code-cache')).length > 100_000, 'relay-main.cjs.code-cache, from the warm-up run');
+});
+
+t.test('simulator mode: a flow call, Swagger UI and the whole definition', async (t) => {
+  const { child, base, stderr } = await startBundle(t);
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await request(`${base}${path}`, { headers });
     return { status: res.statusCode, text: await res.body.text() };
@@ -63,6 +79,20 @@ t.test('simulator mode: a flow call, Swagger UI and the whole definition', async
 
   child.kill('SIGTERM');
   t.equal(await exited(child), 0, 'a clean stop');
+  t.notMatch(stderr(), /CodeCacheWarning/, 'the code cache fitted this build and this Node');
+});
+
+t.test('a code cache that does not fit is passed over, with a warning', async (t) => {
+  const cacheFile = join(ROOT, outdir, 'relay-main.cjs.code-cache');
+  const good = readFileSync(cacheFile);
+  t.teardown(() => writeFileSync(cacheFile, good));
+  writeFileSync(cacheFile, Buffer.alloc(good.length, 7));
+  const { child, base, stderr } = await startBundle(t);
+  const res = await request(`${base}/v1/environments`, { headers: { 'x-api-key': key } });
+  t.equal(res.statusCode, 200, await res.body.text());
+  child.kill('SIGTERM');
+  t.equal(await exited(child), 0, 'a clean stop');
+  t.match(stderr(), /CodeCacheWarning: .*relay-main\.cjs\.code-cache was not used/, 'the warning names the cache and why');
 });
 
 t.test('live mode on PostgreSQL: migrations from beside the bundle, audit trail in the database', async (t) => {

@@ -5,7 +5,8 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type MigrationBuilder, runner } from 'node-pg-migrate';
+import type { MigrationBuilder } from 'node-pg-migrate';
+import { importExternal } from '../../external-import.js';
 import type pg from 'pg';
 
 export const MIGRATIONS_TABLE = 'relay_migrations';
@@ -21,7 +22,7 @@ interface MigrationModule {
 async function loadMigrationUnits(filePaths: string[]) {
   const units = [];
   for (const filePath of filePaths.filter((p) => MIGRATION_FILE.test(basename(p))).sort()) {
-    const module = (await import(pathToFileURL(filePath).href)) as MigrationModule;
+    const module = await importExternal<MigrationModule>(pathToFileURL(filePath).href);
     units.push({
       id: basename(filePath, extname(filePath)),
       filePaths: [filePath],
@@ -35,6 +36,7 @@ async function loadMigrationUnits(filePaths: string[]) {
 export async function migrate(client: pg.ClientBase): Promise<string[]> {
   // Fail early with a clear message if the folder went missing from a build.
   await readdir(MIGRATIONS_DIR);
+  const { runner } = await importExternal<typeof import('node-pg-migrate')>('node-pg-migrate');
   const applied = await runner({
     dbClient: client,
     dir: MIGRATIONS_DIR,
