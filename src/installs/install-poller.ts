@@ -8,6 +8,7 @@
 import type { Clock } from '../clock.js';
 import { type InstallProgress, isTerminal } from './install-status.js';
 import { UpstreamError } from '../upstream/errors.js';
+import type { WaitRelease } from './wait-release.js';
 
 export interface PollPolicy {
   /** First interval between polls. */
@@ -189,18 +190,14 @@ export class OperationPoller {
    * Resolves when the operation ends or after `ms`, whichever is first (with the deadline
    * applied). `release` ends the wait early with the current progress (the relay shutting down).
    */
-  wait(ms: number, release?: AbortSignal): Promise<InstallProgress> {
+  wait(ms: number, release?: WaitRelease): Promise<InstallProgress> {
     if (this.latest && isTerminal(this.latest.status)) return Promise.resolve(this.latest);
     if (this.o.clock.now() >= this.deadlineAt()) return this.snapshot().then((p) => this.withDeadline(p));
-    if (ms <= 0 || release?.aborted) return this.snapshot().then((p) => this.withDeadline(p));
+    if (ms <= 0 || release?.released) return this.snapshot().then((p) => this.withDeadline(p));
     return new Promise<InstallProgress>((resolve) => {
       const waiter: Waiter = { resolve, cancelTimer: noTimer };
       this.waiters.add(waiter);
-      if (release) {
-        const onRelease = () => this.release(waiter, this.current());
-        release.addEventListener('abort', onRelease, { once: true });
-        waiter.unlisten = () => release.removeEventListener('abort', onRelease);
-      }
+      if (release) waiter.unlisten = release.onRelease(() => this.release(waiter, this.current()));
       // A plain timer, not a sleep with its own AbortController: per held wait that saved the
       // signal, its listener and, at release, a DOMException with a stack.
       waiter.cancelTimer = this.o.clock.timer(ms, () => this.release(waiter, this.current()));

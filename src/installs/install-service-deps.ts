@@ -9,6 +9,7 @@ import type { PollPolicy } from './install-poller.js';
 import type { OperationPollers } from './poller-pool.js';
 import type { SharedPolling } from './shared-polling.js';
 import type { OperationUserTokens } from './user-tokens.js';
+import type { WaitRelease } from './wait-release.js';
 
 export interface InstallLog {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -43,7 +44,7 @@ export type InstallStart =
 
 export interface ProgressOptions {
   /** Ends a held wait early with the current progress (shutdown, caller gone). */
-  release?: AbortSignal;
+  release?: WaitRelease;
   /** 'known': answer from what the relay already knows, without an upstream call (right after
    *  the POST, so the 202 never waits on a throttled status call). */
   freshness?: 'fresh' | 'known';

@@ -11,6 +11,7 @@ import { RelayError } from '../errors.js';
 import type { InstallView } from './install-service.js';
 import { publicOrigin } from '../http/forwarded-origin.js';
 import type { InstallServices } from './wiring.js';
+import { HeldRelease, releaseOnAbort, type WaitRelease } from './wait-release.js';
 
 export interface AnswerOptions {
   /** The operation id the wait URL uses (the all-zero id when following the package state). */
@@ -70,20 +71,17 @@ export function holding<T>(
   app: RelayApp,
   reply: FastifyReply,
   waitMs: number,
-  read: (release: AbortSignal) => Promise<T>,
+  read: (release: WaitRelease) => Promise<T>,
 ): Promise<T> {
-  if (waitMs <= 0 || app.shuttingDown.aborted) return read(app.shuttingDown);
-  // One controller, aborted by either event: AbortSignal.any would keep two more signals with
-  // listener maps and WeakRefs alive for every held wait. Not an async function, and `on` rather
-  // than `once`: a suspended frame and a once-wrapper per held wait are memory the fan-out of
-  // thousands of waits pays for.
-  const release = new AbortController();
-  const onEnd = () => release.abort();
-  reply.raw.on('close', onEnd);
-  const forget = app.onShuttingDown(onEnd);
+  if (waitMs <= 0 || app.shuttingDown.aborted) return read(releaseOnAbort(app.shuttingDown));
+  // Not an async function, and `on` rather than `once`: a suspended frame and a once-wrapper per
+  // held wait are memory the fan-out of thousands of waits pays for.
+  const release = new HeldRelease();
+  reply.raw.on('close', release.release);
+  const forget = app.onShuttingDown(release.release);
   const done = app.metrics.waitStarted();
-  return read(release.signal).finally(() => {
-    reply.raw.off('close', onEnd);
+  return read(release).finally(() => {
+    reply.raw.off('close', release.release);
     forget();
     done();
   });

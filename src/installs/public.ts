@@ -7,3 +7,4 @@ export type { EnvironmentInfo } from './environment-service.js';
 export { endsWait, isFailure, type InstallResult } from './install-status.js';
 export { failureMessage } from './install-status.js';
 export { normalisePackages, type PackageInfo } from './package-model.js';
+export { releaseOnAbort, type WaitRelease } from './wait-release.js';

@@ -5,7 +5,7 @@
 // record first, so whoever drives it next (after a restart, or another replica) carries on.
 import type { Clock } from '../clock.js';
 import type { InstallServices } from '../installs/public.js';
-import { endsWait, failureMessage } from '../installs/public.js';
+import { endsWait, failureMessage, releaseOnAbort } from '../installs/public.js';
 import type { LeaseStore } from '../state/leases.js';
 import type { RolloutRecordDocument, RolloutStore } from '../state/rollout-store.js';
 import { finalStatus, isActive, type Rollout, type RolloutTarget, stopRuleTripped } from './rollout-model.js';
@@ -164,7 +164,7 @@ export class RolloutDriver {
           t.operationId,
           { packageUniqueName: pkg, packageVersion: t.toVersion },
           FOLLOW_SLICE_MS,
-          { release: this.stop.signal },
+          { release: releaseOnAbort(this.stop.signal) },
         );
         const r = view.result;
         if (!endsWait(r)) continue;

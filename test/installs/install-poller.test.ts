@@ -7,6 +7,7 @@ import type { InstallProgress, InstallStatus } from '../../src/installs/install-
 import { OperationPoller } from '../../src/installs/install-poller.js';
 import { InMemoryInstallRegistry } from '../../src/state/install-registry.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
+import { releaseOnAbort } from '../../src/installs/wait-release.js';
 
 class ManualClock implements Clock {
   t = 1_000_000;
@@ -132,7 +133,7 @@ t.test('a release signal (shutdown) answers held waiters at once', async (t) => 
   const { fetch } = scripted(clock, clock.now() + 600_000);
   const poller = new OperationPoller({ operationId: OP, fetch, clock, policy, deadlineMs: 3_600_000 });
   const release = new AbortController();
-  const answers = [poller.wait(60_000, release.signal), poller.wait(60_000, release.signal)];
+  const answers = [poller.wait(60_000, releaseOnAbort(release.signal)), poller.wait(60_000, releaseOnAbort(release.signal))];
   await clock.advance(1_000);
   release.abort();
   const got = await Promise.all(answers);
