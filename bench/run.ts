@@ -18,6 +18,7 @@ import { measureReplicas } from './replicas.js';
 import { measureTriggerPolls } from './trigger-polls.js';
 import { measureRolloutFleet } from './rollout-fleet.js';
 import { measureWaitCoalescing } from './wait-coalescing.js';
+import { measureHeldFloor } from './held-floor.js';
 
 reRunWithRaisedFileLimit();
 
@@ -72,6 +73,7 @@ try {
           completeAfterMs: quick ? 4000 : 12_000,
         }),
       );
+      results.heldFloor = await section('heldFloor', () => measureHeldFloor(quick ? 1000 : 10_000));
     }
     if (want('isolation')) {
       results.isolationWrites = await section('isolation', () =>
@@ -130,6 +132,17 @@ function renderTable(r: Record<string, any>): string {
     for (const x of r.waitCoalescing)
       lines.push(
         `${x.waiters} | ${x.heldAtCompletion} | ${x.statusCalls} | ratio ${f(x.statusCallsRatio)} | ${x.answered200} | ${x.otherAnswers} | ${x.detectToLastAnswerMs} | ${x.completionToLastAnswerMs} | ${x.waiters >= 1000 ? kb(x.rssPer1000WaitsBytes) : '– (too few to measure)'}`,
+      );
+  }
+  if (r.heldFloor) {
+    const floor = r.heldFloor;
+    lines.push(
+      `floor, a bare Fastify server holding ${floor.held} requests from the same client (load average ${la(r.loadAverage1m.heldFloor)}): release → last answer ${floor.releaseToLastAnswerMs} ms, RSS per 1,000 held ${kb(floor.rssPer1000HeldBytes)}`,
+    );
+    const relay = r.waitCoalescing?.find((x: { waiters: number }) => x.waiters === floor.held);
+    if (relay)
+      lines.push(
+        `relay ÷ floor at ${floor.held}: detect-to-last-answer ratio ${f(relay.detectToLastAnswerMs / floor.releaseToLastAnswerMs)}, RSS per held wait ratio ${f(relay.rssPer1000WaitsBytes / floor.rssPer1000HeldBytes)}`,
       );
   }
   if (r.isolationWrites) {
