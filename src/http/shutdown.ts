@@ -2,9 +2,9 @@
 // 1. registerShutdown(app) (from buildApp): decorates app.shuttingDown, an AbortSignal that fires
 //    when app.close() begins, and app.onShuttingDown(fn) for code that holds a request open (the
 //    install long poll): it answers at once with 202 + Location, so the flow engine re-polls
-//    another replica. Then
-//    close waits (bounded) for the requests still in flight, e.g. an isolation PUT upstream, before
-//    Fastify drops the remaining connections; onClose hooks (audit store flush) run after that.
+//    another replica. Then close waits (bounded) for the requests still in flight, e.g. an
+//    isolation PUT upstream, before Fastify drops the remaining connections; onClose hooks (audit
+//    store flush) run after that.
 // 2. installGracefulShutdown(app, {timeoutMs}) (from main.ts): on SIGTERM/SIGINT runs app.close()
 //    and exits 0, or exits 1 if that takes longer than timeoutMs. A second signal exits at once.
 import { setMaxListeners } from 'node:events';
