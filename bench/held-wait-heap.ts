@@ -96,15 +96,17 @@ async function snapshotWritten(before: Set<string>, relay: RelayProcess): Promis
   const t0 = Date.now();
   for (;;) {
     const f = readdirSync(out).find((x) => x.endsWith('.heapsnapshot') && !before.has(x));
-    if (f && (await inFlight(relay).then(
-      () => true,
-      () => false,
-    ))) {
-      return join(out, f);
-    }
+    if (f && (await answers(relay))) return join(out, f);
     if (Date.now() - t0 > 300_000) throw new Error('no heap snapshot within 300 s');
     await sleep(250);
   }
+}
+
+function answers(relay: RelayProcess): Promise<boolean> {
+  return inFlight(relay).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function inFlight(relay: RelayProcess): Promise<number> {
