@@ -170,12 +170,17 @@ t.test('snapshots share one upstream call and reuse a fresh answer', async (t) =
 t.test('the registry runs one start for concurrent callers of the same env+package', async (t) => {
   const reg = new InMemoryInstallRegistry(60_000, () => Date.now());
   let starts = 0;
+  // The start stays in flight until every caller has joined: released only after all 50 calls.
+  let finishStart!: () => void;
+  const startFinished = new Promise<void>((resolve) => (finishStart = resolve));
   const start = async () => {
     starts++;
-    await new Promise((r) => setTimeout(r, 20));
+    await startFinished;
     return 'op-1';
   };
-  const all = await Promise.all(Array.from({ length: 50 }, () => reg.startOnce('ENV', 'Pkg', start)));
+  const joined = Promise.all(Array.from({ length: 50 }, () => reg.startOnce('ENV', 'Pkg', start)));
+  finishStart();
+  const all = await joined;
   t.equal(starts, 1);
   t.equal(all.filter((a) => a.leader).length, 1);
   t.ok(all.every((a) => a.value === 'op-1'));
