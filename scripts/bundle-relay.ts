@@ -20,7 +20,7 @@ import { basename, extname, join } from 'node:path';
 import { build } from 'esbuild';
 import { sha256Hex } from '../src/http/api-keys.js';
 import { DEMO_ENVIRONMENTS, startSimulator } from '../src/simulator/index.js';
-import { simulatorEnv } from '../src/upstream/simulator-env.js';
+import { liveRelayProcessEnv } from '../src/upstream/simulator-env.js';
 
 // --outdir=… builds elsewhere (the bundle test builds its own copy).
 const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) || 'dist/bundle';
@@ -69,18 +69,7 @@ async function writeCodeCache(): Promise<void> {
   const sim = await startSimulator({ speed: 1 });
   const apiKey = randomBytes(18).toString('base64url');
   const child = spawn(process.execPath, [join(outdir, 'relay.js'), '--write-code-cache'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...simulatorEnv(sim),
-      UPSTREAM: 'live',
-      AUTH_MODE: 'apikey',
-      API_KEYS: `warmup:${sha256Hex(apiKey)}:*`,
-      WAIT_URL_SECRET: randomBytes(32).toString('base64url'),
-      AUDIT_STORE: 'memory',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: '0',
-    },
+    env: { ...liveRelayProcessEnv(sim, `warmup:${sha256Hex(apiKey)}:*`), AUDIT_STORE: 'memory' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

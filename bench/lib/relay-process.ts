@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sha256Hex } from '../../src/http/api-keys.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { simulatorEnv } from '../../src/upstream/simulator-env.js';
+import { liveRelayProcessEnv } from '../../src/upstream/simulator-env.js';
 
 export interface RelayProcess {
   baseUrl: string;
@@ -22,16 +22,8 @@ export const RELAY_ENTRY = 'dist/bundle/relay.js';
 /** What the benchmark's relay runs with: live mode against the simulator's endpoints, one hashed API key. */
 export function liveRelayEnv(sim: Simulator, apiKey: string): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '',
-    ...simulatorEnv(sim),
-    UPSTREAM: 'live',
-    AUTH_MODE: 'apikey',
-    API_KEYS: `bench:${sha256Hex(apiKey)}:*`,
-    WAIT_URL_SECRET: randomBytes(32).toString('base64url'),
+    ...liveRelayProcessEnv(sim, `bench:${sha256Hex(apiKey)}:*`),
     AUDIT_STORE: 'memory',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: '0',
     // The benchmark is one caller sending far more than a flow would; the limiter is not under test.
     RATE_LIMIT_PER_MINUTE: '100000000',
   };

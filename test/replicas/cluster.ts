@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { sha256Hex } from '../../src/http/api-keys.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { simulatorEnv } from '../../src/upstream/simulator-env.js';
+import { liveRelayProcessEnv } from '../../src/upstream/simulator-env.js';
 
 export interface Replica {
   name: string;
@@ -44,19 +44,12 @@ export async function startCluster(
   entry: string[] = FROM_SOURCE,
 ): Promise<Cluster> {
   const apiKey = `replicas-${randomBytes(18).toString('base64url')}`;
+  // One environment for every replica: what they must share is the wait URL secret (drawn once
+  // here) and the database.
   const env = {
-    PATH: process.env.PATH ?? '',
-    ...simulatorEnv(sim),
-    UPSTREAM: 'live',
-    AUTH_MODE: 'apikey',
-    API_KEYS: `replicas:${sha256Hex(apiKey)}:*`,
-    // What every replica must share: the wait URL secret and the database.
-    WAIT_URL_SECRET: randomBytes(32).toString('base64url'),
+    ...liveRelayProcessEnv(sim, `replicas:${sha256Hex(apiKey)}:*`),
     STATE_STORE: 'postgres',
     DATABASE_URL: databaseUrl,
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: '0',
     RATE_LIMIT_PER_MINUTE: '1000000',
     ...extraEnv,
   };
